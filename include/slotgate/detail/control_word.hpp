@@ -1,0 +1,98 @@
+// The limiter's one hot word. Everything that must change together lives here, so a single
+// compare-and-swap decides it:
+//
+//   occ      slots counted against the limit: held + cooling + claimed-in-flight
+//   lim      the effective limit L - H that occ is checked against
+//   queued   wait-queue entries announced and not yet resolved by the granter
+//   credit   grants the usage gate still allows (kCreditOpen: no usable reading, gate open)
+//   closed   close() was called
+//   paused   grants are paused until paused_until
+//   pseq     changes on every pause, so clearing an expired pause never erases a new one
+//   token    a thread is granting queued waiters (only one at a time)
+//   pending  someone asked for a grant run while the token was held; the holder runs again
+//
+// Putting `queued` next to `occ` is what makes "no barging" and "no lost wake-up" hold without
+// fences: an enqueue and a release both modify this word, so whichever comes second in its
+// modification order sees the other.
+#pragma once
+
+#include <stddef.h>
+
+namespace slotgate::detail {
+
+constexpr unsigned bits_for(unsigned long long max_value) noexcept {
+  unsigned n = 0;
+  while (max_value != 0) {
+    ++n;
+    max_value >>= 1;
+  }
+  return n;
+}
+
+template <class Word, size_t MaxSlots, size_t MaxWaiters>
+struct ControlWord {
+  static constexpr unsigned kSlotBits = bits_for(MaxSlots);
+  static constexpr unsigned kQueueBits = bits_for(MaxWaiters);
+  static constexpr unsigned kCreditBits = bits_for(MaxSlots + 1);
+  static constexpr unsigned kPauseSeqBits = 4;
+
+  static constexpr unsigned kOccShift = 0;
+  static constexpr unsigned kLimShift = kOccShift + kSlotBits;
+  static constexpr unsigned kQueuedShift = kLimShift + kSlotBits;
+  static constexpr unsigned kCreditShift = kQueuedShift + kQueueBits;
+  static constexpr unsigned kFlagShift = kCreditShift + kCreditBits;
+  static constexpr unsigned kPauseSeqShift = kFlagShift + 4;
+  static constexpr unsigned kTotalBits = kPauseSeqShift + kPauseSeqBits;
+  static_assert(
+      kTotalBits <= sizeof(Word) * 8,
+      "MaxSlots and MaxWaiters do not fit the port's control word; use a wider word_type");
+
+  static constexpr Word kOccOne = Word(1) << kOccShift;
+  static constexpr Word kQueuedOne = Word(1) << kQueuedShift;
+  static constexpr Word kCreditOne = Word(1) << kCreditShift;
+  static constexpr Word kCreditOpen = (Word(1) << kCreditBits) - 1;
+  static constexpr Word kClosed = Word(1) << (kFlagShift + 0);
+  static constexpr Word kPaused = Word(1) << (kFlagShift + 1);
+  static constexpr Word kToken = Word(1) << (kFlagShift + 2);
+  static constexpr Word kPending = Word(1) << (kFlagShift + 3);
+  static constexpr Word kPauseSeqOne = Word(1) << kPauseSeqShift;
+  static constexpr Word kPauseSeqMask = ((Word(1) << kPauseSeqBits) - 1) << kPauseSeqShift;
+
+  static constexpr Word get(Word w, unsigned shift, unsigned bits) noexcept {
+    return (w >> shift) & ((Word(1) << bits) - 1);
+  }
+  static constexpr Word put(Word w, unsigned shift, unsigned bits, Word v) noexcept {
+    const Word mask = ((Word(1) << bits) - 1) << shift;
+    return (w & ~mask) | ((v << shift) & mask);
+  }
+
+  static constexpr Word occ(Word w) noexcept { return get(w, kOccShift, kSlotBits); }
+  static constexpr Word lim(Word w) noexcept { return get(w, kLimShift, kSlotBits); }
+  static constexpr Word queued(Word w) noexcept { return get(w, kQueuedShift, kQueueBits); }
+  static constexpr Word credit(Word w) noexcept { return get(w, kCreditShift, kCreditBits); }
+  static constexpr bool closed(Word w) noexcept { return (w & kClosed) != 0; }
+  static constexpr bool paused(Word w) noexcept { return (w & kPaused) != 0; }
+  static constexpr bool token(Word w) noexcept { return (w & kToken) != 0; }
+  static constexpr bool pending(Word w) noexcept { return (w & kPending) != 0; }
+  static constexpr bool gate_open(Word w) noexcept { return credit(w) == kCreditOpen; }
+
+  static constexpr Word with_lim(Word w, Word v) noexcept {
+    return put(w, kLimShift, kSlotBits, v);
+  }
+  static constexpr Word with_credit(Word w, Word v) noexcept {
+    return put(w, kCreditShift, kCreditBits, v);
+  }
+  // One more slot counted, and one gate credit spent if the gate is closed.
+  static constexpr Word take_one(Word w) noexcept {
+    return w + kOccOne - (gate_open(w) ? Word(0) : kCreditOne);
+  }
+  // A new pause: set the flag and move the sequence on (wrapping within its bits).
+  static constexpr Word with_new_pause(Word w) noexcept {
+    return (w & ~kPauseSeqMask) | ((w + kPauseSeqOne) & kPauseSeqMask) | kPaused;
+  }
+  static constexpr Word initial(Word limit) noexcept {
+    return with_credit(with_lim(Word(0), limit), kCreditOpen);
+  }
+};
+
+}  // namespace slotgate::detail

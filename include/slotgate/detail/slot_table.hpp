@@ -1,0 +1,255 @@
+// The MaxSlots slot records behind permits.
+//
+// A record's state word packs a phase and a generation. Every change of owner is a CAS on that
+// word, so a permit (slot, generation) is honoured at most once, and a stale one never matches.
+//
+//   Free(g) --claim--> Claiming(g+1) --> Held(g+1) --release--> Releasing(g+1) --> Cooling(g+1)
+//      ^                                     |                                        |
+//      +--------------- release, no cooldown +--------------- cooldown over ----------+
+//
+// Claiming and Releasing are private to the one thread that won the CAS: it writes the record's
+// timestamp, then publishes the stable phase with a release store. Readers act only on the
+// stable phases, so they never see a timestamp of another phase.
+//
+// The table does not count occupancy; the limiter's control word does. The rule that keeps
+// them consistent: a record becomes non-Free only after occ was raised for it, and occ is
+// lowered only after the record is Free again. Hence non-Free records <= occ <= MaxSlots, and
+// a thread that raised occ always finds a Free record.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slotgate/atomics.hpp"
+#include "slotgate/handles.hpp"
+#include "slotgate/status.hpp"
+#include "slotgate/ticks.hpp"
+
+namespace slotgate::detail {
+
+enum class SlotPhase : uint32_t {
+  kFree = 0,
+  kClaiming = 1,
+  kHeld = 2,
+  kReleasing = 3,
+  kCooling = 4
+};
+
+struct SlotWord {
+  static constexpr unsigned kPhaseBits = 3;
+  static constexpr uint32_t kPhaseMask = (1u << kPhaseBits) - 1;
+  static constexpr uint32_t kGenMask = 0xFFFFFFFFu >> kPhaseBits;
+
+  static constexpr uint32_t make(uint32_t gen, SlotPhase p) noexcept {
+    return (gen << kPhaseBits) | static_cast<uint32_t>(p);
+  }
+  static constexpr uint32_t gen(uint32_t w) noexcept { return w >> kPhaseBits; }
+  static constexpr SlotPhase phase(uint32_t w) noexcept {
+    return static_cast<SlotPhase>(w & kPhaseMask);
+  }
+  static constexpr uint32_t next_gen(uint32_t g) noexcept {
+    const uint32_t n = (g + 1) & kGenMask;
+    return n == 0 ? 1 : n;  // 0 is never issued
+  }
+};
+
+// What a release did to the record.
+enum class SlotRelease : uint8_t { kFreed, kCooling, kRejected };
+
+template <class Atomics, class Tick, class Counter, size_t MaxSlots>
+class SlotTable {
+  template <class T>
+  using atomic = typename Atomics::template atomic<T>;
+  using Tk = Ticks<Tick>;
+
+ public:
+  SlotTable() noexcept {
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      Record& r = records_[i];
+      r.word.store(SlotWord::make(0, SlotPhase::kFree), std::memory_order_relaxed);
+      r.stamp.store(0, std::memory_order_relaxed);
+      r.reclaimed_gen.store(0, std::memory_order_relaxed);
+      r.fast_grants.store(0, std::memory_order_relaxed);
+      r.queue_grants.store(0, std::memory_order_relaxed);
+    }
+    hint_.store(0, std::memory_order_relaxed);
+  }
+
+  // Take a Free record for a caller that already raised occ. Lock-free: a pass finds nothing
+  // only if other claimants took every Free record it looked at, and occ guarantees one is left
+  // for each of them and for us.
+  Permit claim(Tick now, bool from_queue) noexcept {
+    // relaxed: a starting point for the scan; any value is correct.
+    size_t i = hint_.load(std::memory_order_relaxed);
+    for (;;) {
+      for (size_t n = 0; n < MaxSlots; ++n, ++i) {
+        if (i >= MaxSlots) i = 0;
+        Record& r = records_[i];
+        // relaxed: only a guess; the CAS below re-checks with acquire.
+        uint32_t w = r.word.load(std::memory_order_relaxed);
+        if (SlotWord::phase(w) != SlotPhase::kFree) continue;
+        const uint32_t gen = SlotWord::next_gen(SlotWord::gen(w));
+        // acquire: pairs with the release that freed the record, so the previous holder's
+        // accesses to it happen before ours.
+        if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, SlotPhase::kClaiming),
+                                            std::memory_order_acquire, std::memory_order_relaxed))
+          continue;
+        // relaxed x3: the record is ours alone while Claiming; the release below publishes.
+        r.stamp.store(now, std::memory_order_relaxed);
+        auto& counter = from_queue ? r.queue_grants : r.fast_grants;
+        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        // release: pairs with acquire loads in release/reclaim/scan, publishing the stamp.
+        r.word.store(SlotWord::make(gen, SlotPhase::kHeld), std::memory_order_release);
+        hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
+        return Permit{static_cast<uint32_t>(i), gen};
+      }
+    }
+  }
+
+  // End a permit. With a cooldown the record cools until now + cooldown; without, it is Free
+  // and the caller lowers occ. Lock-free (a CAS loop that only retries if the word changed).
+  SlotRelease release(Permit p, Tick now, Tick cooldown, Status& why) noexcept {
+    Record& r = records_[p.slot];
+    const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
+    uint32_t expected = held;
+    const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kReleasing;
+    // acq_rel: acquire pairs with the claim's release (we end the session it began); release
+    // publishes the end of the session to whoever claims the record next.
+    if (!r.word.compare_exchange_strong(expected, SlotWord::make(p.generation, next),
+                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
+      why = classify_mismatch(r, p);
+      return SlotRelease::kRejected;
+    }
+    if (cooldown == 0) return SlotRelease::kFreed;
+    begin_cooling(r, p.generation, now + cooldown);
+    return SlotRelease::kCooling;
+  }
+
+  // Give back a record the granter claimed for a waiter who left meanwhile. The record is the
+  // caller's alone (nobody else knows the permit), so no cooldown: the upstream never saw it.
+  void unclaim(Permit p) noexcept {
+    Record& r = records_[p.slot];
+    // relaxed: still ours alone; the grant it counted never happened.
+    r.queue_grants.store(r.queue_grants.load(std::memory_order_relaxed) - 1,
+                         std::memory_order_relaxed);
+    // release: pairs with the acquire of the next claim.
+    r.word.store(SlotWord::make(p.generation, SlotPhase::kFree), std::memory_order_release);
+  }
+
+  // True when the permit is exactly the one the record holds now. Wait-free.
+  bool is_held(Permit p) const noexcept {
+    // acquire: pairs with the release that made it Held, like any reader of the record.
+    return records_[p.slot].word.load(std::memory_order_acquire) ==
+           SlotWord::make(p.generation, SlotPhase::kHeld);
+  }
+
+  // Free every record whose cooldown is over at `now`; returns how many. Lock-free.
+  uint32_t reclaim_cooled(Tick now) noexcept {
+    uint32_t freed = 0;
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      Record& r = records_[i];
+      // acquire: pairs with the release that made it Cooling, so stamp is this cooldown's end.
+      uint32_t w = r.word.load(std::memory_order_acquire);
+      if (SlotWord::phase(w) != SlotPhase::kCooling) continue;
+      if (!Tk::reached(r.stamp.load(std::memory_order_relaxed), now)) continue;
+      // release: publishes the end of the cooldown to the next claimant (its acquire).
+      if (r.word.compare_exchange_strong(w, SlotWord::make(SlotWord::gen(w), SlotPhase::kFree),
+                                         std::memory_order_release, std::memory_order_relaxed))
+        ++freed;
+    }
+    return freed;
+  }
+
+  // Reclaim every permit held since before now - max_hold. Each reclaimed slot cools like a
+  // release (the stuck holder may still be in a session) or, without a cooldown, is freed;
+  // `freed` counts the latter, the return value all of them. Lock-free.
+  uint32_t reclaim_leases(Tick now, Tick max_hold, Tick cooldown, uint32_t& freed) noexcept {
+    uint32_t reclaimed = 0;
+    freed = 0;
+    if (max_hold == 0) return 0;
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      Record& r = records_[i];
+      // acquire: pairs with the claim's release, so stamp is this holder's start.
+      uint32_t w = r.word.load(std::memory_order_acquire);
+      if (SlotWord::phase(w) != SlotPhase::kHeld) continue;
+      if (!Tk::reached(r.stamp.load(std::memory_order_relaxed) + max_hold, now)) continue;
+      const uint32_t gen = SlotWord::gen(w);
+      const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kReleasing;
+      // acq_rel: same as release(); we race the holder's own release and one of us wins.
+      if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, next), std::memory_order_acq_rel,
+                                          std::memory_order_relaxed))
+        continue;
+      // relaxed: read by the holder's late release only to explain its rejection.
+      r.reclaimed_gen.store(gen, std::memory_order_relaxed);
+      ++reclaimed;
+      if (cooldown == 0)
+        ++freed;
+      else
+        begin_cooling(r, gen, now + cooldown);
+    }
+    return reclaimed;
+  }
+
+  struct Census {
+    uint32_t held = 0;
+    uint32_t cooling = 0;
+    Counter fast_grants = 0;
+    Counter queue_grants = 0;
+  };
+
+  // Count records by phase and sum the grant counters. Wait-free; each record is read once.
+  Census census() const noexcept {
+    Census c;
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      const Record& r = records_[i];
+      // relaxed: a statistic; it orders nothing.
+      const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_relaxed));
+      if (p == SlotPhase::kHeld || p == SlotPhase::kClaiming) ++c.held;
+      if (p == SlotPhase::kCooling || p == SlotPhase::kReleasing) ++c.cooling;
+      c.fast_grants += r.fast_grants.load(std::memory_order_relaxed);
+      c.queue_grants += r.queue_grants.load(std::memory_order_relaxed);
+    }
+    return c;
+  }
+
+  // The earliest time a cooldown ends or a lease expires. Wait-free.
+  Deadline<Tick> next_deadline(Tick max_hold) const noexcept {
+    Deadline<Tick> d;
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      const Record& r = records_[i];
+      // acquire: pairs with the release that published the phase, so stamp belongs to it.
+      const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_acquire));
+      const Tick stamp = r.stamp.load(std::memory_order_relaxed);
+      if (p == SlotPhase::kCooling) d.merge(stamp);
+      if (p == SlotPhase::kHeld && max_hold != 0) d.merge(Tick(stamp + max_hold));
+    }
+    return d;
+  }
+
+ private:
+  struct Record {
+    atomic<uint32_t> word;
+    atomic<Tick> stamp;  // Held: granted at; Cooling: cooldown ends at
+    atomic<uint32_t> reclaimed_gen;
+    // Written only by the thread that holds the record in Claiming: no RMW needed.
+    atomic<Counter> fast_grants;
+    atomic<Counter> queue_grants;
+  };
+
+  void begin_cooling(Record& r, uint32_t gen, Tick until) noexcept {
+    r.stamp.store(until, std::memory_order_relaxed);  // relaxed: published by the store below
+    // release: pairs with the acquire in reclaim_cooled / next_deadline, publishing the stamp.
+    r.word.store(SlotWord::make(gen, SlotPhase::kCooling), std::memory_order_release);
+  }
+
+  Status classify_mismatch(const Record& r, Permit p) const noexcept {
+    // relaxed: only explains a refusal already decided by the failed CAS.
+    if (r.reclaimed_gen.load(std::memory_order_relaxed) == p.generation) return Status::kReclaimed;
+    return Status::kStalePermit;
+  }
+
+  Record records_[MaxSlots];
+  atomic<size_t> hint_;
+};
+
+}  // namespace slotgate::detail

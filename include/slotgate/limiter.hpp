@@ -1,0 +1,739 @@
+// slotgate::Limiter — admits callers to at most L concurrent upstream sessions.
+//
+// Semantics (the full contract is in README.md, "Guarantees"):
+//   - try_acquire grants a slot at once or says why not; it never barges past queued waiters.
+//   - enqueue takes a ticket in a FIFO wait queue (MaxWaiters records); claim turns a granted
+//     ticket into a permit; cancel withdraws it, and if a grant won the race the slot is given
+//     back (kGrantReturned): a cancel never loses a slot.
+//   - release ends a permit. Its slot keeps counting for `cooldown` (the upstream's counter
+//     lags), then frees. A permit is honoured once; every other release is reported.
+//   - poll(now) is the one progress function: it ends cooldowns and overdue leases, times out
+//     tickets, grants waiters in order and returns the next deadline. Waiting is a port's job.
+//
+// Progress: every call is lock-free and never waits for another thread; none allocates, throws
+// or reads a clock (`now` comes from the caller, in the port's wrapping ticks). Granting queued
+// waiters is done by whichever thread holds the grant token; a thread that finds it taken
+// leaves a request that the holder serves before letting go, so no wake-up is lost, and a
+// preempted holder delays queued grants only, never the fast path or any call's return.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slotgate/atomics.hpp"
+#include "slotgate/config.hpp"
+#include "slotgate/detail/control_word.hpp"
+#include "slotgate/detail/slot_table.hpp"
+#include "slotgate/detail/ticket_table.hpp"
+#include "slotgate/handles.hpp"
+#include "slotgate/limiter_config.hpp"
+#include "slotgate/port.hpp"
+#include "slotgate/ring.hpp"
+#include "slotgate/snapshot.hpp"
+#include "slotgate/status.hpp"
+#include "slotgate/ticks.hpp"
+
+namespace slotgate {
+
+template <class Tick>
+struct PollResult {
+  Status status = Status::kOk;  // kOk, or kClockWentBackwards (the work was still done)
+  Deadline<Tick> next;          // when something changes next with no outside event
+};
+
+namespace detail {
+// The wait queue's ring holds more cells than there are ticket records, so a push never meets
+// a cell that its single consumer is still in the middle of emptying (see enqueue).
+constexpr size_t fifo_capacity(size_t waiters) noexcept {
+  size_t c = 2;
+  while (c <= waiters) c <<= 1;
+  return c;
+}
+}  // namespace detail
+
+template <class Port, size_t MaxSlots, size_t MaxWaiters>
+class Limiter {
+  static_assert(PortCheck<Port>::value, "see port.hpp");
+  static_assert(MaxSlots >= 1 && MaxSlots <= 0xFFFF, "MaxSlots must be in 1..65535");
+  static_assert(MaxWaiters >= 1 && MaxWaiters <= 0xFFFF, "MaxWaiters must be in 1..65535");
+
+ public:
+  using tick_type = typename Port::tick_type;
+  using word_type = typename Port::word_type;
+  using counter_type = typename Port::counter_type;
+  using atomics = typename Port::atomics;
+  using config_type = Config<tick_type>;
+  using outcome_type = Outcome<tick_type>;
+  using deadline_type = Deadline<tick_type>;
+  using snapshot_type = Snapshot<tick_type>;
+  using poll_result = PollResult<tick_type>;
+  static constexpr size_t kMaxSlots = MaxSlots;
+  static constexpr size_t kMaxWaiters = MaxWaiters;
+
+ private:
+  template <class T>
+  using atomic = typename atomics::template atomic<T>;
+  using CW = detail::ControlWord<word_type, MaxSlots, MaxWaiters>;
+  using Tk = Ticks<tick_type>;
+  using Phase = detail::TicketPhase;
+  static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
+                "the control word must be lock-free on this target");
+  static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
+                "the tick type must be lock-free on this target");
+  static_assert(atomics::template always_lock_free<uint32_t> || !atomics::kLockFree,
+                "32-bit atomics must be lock-free on this target");
+
+ public:
+  // A limiter with limit MaxSlots, no cooldown, no lease limit and no default pause.
+  explicit Limiter(Port& port) noexcept : port_(port) {
+    ctl_.store(CW::initial(MaxSlots), std::memory_order_relaxed);
+    limit_.store(MaxSlots, std::memory_order_relaxed);
+    headroom_.store(0, std::memory_order_relaxed);
+    cooldown_.store(0, std::memory_order_relaxed);
+    max_hold_.store(0, std::memory_order_relaxed);
+    default_pause_.store(0, std::memory_order_relaxed);
+    paused_until_.store(0, std::memory_order_relaxed);
+    last_poll_.store(0, std::memory_order_relaxed);
+    polled_.store(false, std::memory_order_relaxed);
+    front_.store(kNoFront, std::memory_order_relaxed);
+  }
+  Limiter(const Limiter&) = delete;
+  Limiter& operator=(const Limiter&) = delete;
+
+  // ---- configuration ---------------------------------------------------------------------
+
+  // Apply every setting, or none: kInvalidArgument if the limit is outside 1..MaxSlots or a
+  // duration is longer than half the tick range. Waiters let in by a higher limit are granted
+  // by the next poll (the port is notified). Lock-free, interrupt-safe, no clock.
+  Status configure(const config_type& cfg) noexcept {
+    if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.cooldown) ||
+        !Tk::valid_duration(cfg.max_hold) || !Tk::valid_duration(cfg.default_pause))
+      return Status::kInvalidArgument;
+    // relaxed x3: settings are independent values read afresh by each operation.
+    cooldown_.store(cfg.cooldown, std::memory_order_relaxed);
+    max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
+    default_pause_.store(cfg.default_pause, std::memory_order_relaxed);
+    apply_limit(cfg.limit);
+    port_.notify();
+    return Status::kOk;
+  }
+
+  // Set L (1..MaxSlots) and clear any headroom. Raising it grants waiters at once; lowering it
+  // retires slots as they free up (permits already out stay valid). Lock-free, interrupt-safe;
+  // `now` stamps the grants it makes.
+  Status set_limit(uint32_t limit, tick_type now) noexcept {
+    if (limit < 1 || limit > MaxSlots) return Status::kInvalidArgument;
+    apply_limit(limit);
+    kick(now);
+    return Status::kOk;
+  }
+
+  // Cooldown for releases made from now on (0..half the tick range). Wait-free, ISR-safe.
+  Status set_cooldown(tick_type cooldown) noexcept {
+    if (!Tk::valid_duration(cooldown)) return Status::kInvalidArgument;
+    cooldown_.store(cooldown, std::memory_order_relaxed);  // relaxed: an independent setting
+    port_.notify();                                        // a waiter's next deadline may move
+    return Status::kOk;
+  }
+
+  // Lease limit (0 = none), checked by poll. Wait-free, interrupt-safe.
+  Status set_max_hold(tick_type max_hold) noexcept {
+    if (!Tk::valid_duration(max_hold)) return Status::kInvalidArgument;
+    max_hold_.store(max_hold, std::memory_order_relaxed);  // relaxed: an independent setting
+    port_.notify();
+    return Status::kOk;
+  }
+
+  // ---- acquiring -------------------------------------------------------------------------
+
+  // Take a slot now, or say why not: kNoSlot, kWaitersAhead (no barging), kPaused, kGated,
+  // kClosed. Reclaims cooldowns that ended by `now` on its way. Lock-free, interrupt-safe.
+  Status try_acquire(tick_type now, Permit& out) noexcept {
+    out = Permit{};
+    // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
+    word_type c = ctl_.load(std::memory_order_acquire);
+    for (;;) {
+      const Admit a = admit(c, now, false);
+      if (a.retry) {
+        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        continue;
+      }
+      if (a.status != Status::kOk) return a.status;
+      // acquire: pairs with the release RMW that lowered occ, so the freed record is visible.
+      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
+                                     std::memory_order_acquire))
+        break;
+    }
+    out = slots_.claim(now, false);
+    return Status::kOk;
+  }
+
+  // Join the wait queue. kOk gives a ticket (it may already be granted: claim it), else
+  // kQueueFull (every ticket record in use) or kClosed. A deadline in the past — or more than
+  // half the tick range ahead, which reads the same — times out at the next poll.
+  // Lock-free, interrupt-safe (though an interrupt handler cannot usefully wait).
+  Status enqueue(tick_type now, Ticket& out,
+                 deadline_type deadline = deadline_type::none()) noexcept {
+    out = Ticket{};
+    // acquire: pairs with close()'s release; a cheap early refusal.
+    if (CW::closed(ctl_.load(std::memory_order_acquire))) return Status::kClosed;
+    Ticket t;
+    if (!tickets_.allocate(deadline, t)) {
+      bump(counters_.queue_full);
+      return Status::kQueueFull;
+    }
+    // Announce first: from here on try_acquire will not barge, and the granter may look for us.
+    // relaxed: the announcement publishes nothing; the push and the kick below do.
+    word_type c = ctl_.load(std::memory_order_relaxed);
+    do {
+      if (CW::closed(c)) {
+        tickets_.abandon(t.index);
+        return Status::kClosed;
+      }
+    } while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne, std::memory_order_relaxed,
+                                         std::memory_order_relaxed));
+    // Queue the record while it is still Preparing: a granter that pops it early treats it as
+    // not yet arrived and stops; our kick below starts it again. The push cannot fail (the ring
+    // has more cells than there are records, and only the token holder pops), but if it did we
+    // undo the announcement and say so rather than lose the ticket.
+    if (!fifo_.try_push(t.index)) {
+      ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);  // relaxed: undoes ours
+      tickets_.abandon(t.index);
+      bump(counters_.queue_full);
+      return Status::kQueueFull;
+    }
+    tickets_.publish(t.index);
+    if (CW::closed(kick(now))) {
+      // close() may have scanned before we published: fail the ticket ourselves.
+      if (tickets_.close(t.index)) {
+        bump(counters_.closed_waiters);
+        kick(now);
+      }
+    }
+    out = t;
+    return Status::kOk;
+  }
+
+  // Where a ticket is. Wait-free, interrupt-safe, changes nothing.
+  TicketState state(Ticket t) const noexcept {
+    uint32_t w = 0;
+    if (tickets_.check(t, w) != Status::kOk) return TicketState::kInvalid;
+    switch (detail::TicketWord::phase(w)) {
+      case Phase::kPreparing:
+      case Phase::kWaiting:
+        return TicketState::kWaiting;
+      case Phase::kGranted:
+        return TicketState::kGranted;
+      case Phase::kTimedOut:
+        return TicketState::kTimedOut;
+      case Phase::kClosed:
+        return TicketState::kClosed;
+      default:
+        return TicketState::kInvalid;
+    }
+  }
+
+  // Resolve a ticket: kOk and the permit if granted; kPending while it waits (nothing changes);
+  // kTimedOut / kClosed (the ticket is then resolved); kReclaimed if the grant sat unclaimed
+  // past max_hold; kStaleTicket / kInvalidTicket otherwise. Lock-free, interrupt-safe.
+  Status claim(Ticket t, Permit& out) noexcept {
+    out = Permit{};
+    uint32_t w = 0;
+    const Status s = tickets_.check(t, w);
+    if (s != Status::kOk) return s;
+    for (;;) {
+      switch (detail::TicketWord::phase(w)) {
+        case Phase::kPreparing:
+        case Phase::kWaiting:
+          return Status::kPending;
+        case Phase::kGranted: {
+          const Permit p = tickets_.permit(t.index);
+          if (!tickets_.disown(t.index, w)) continue;
+          if (!slots_.is_held(p)) return Status::kReclaimed;
+          out = p;
+          return Status::kOk;
+        }
+        case Phase::kTimedOut:
+          if (!tickets_.disown(t.index, w)) continue;
+          return Status::kTimedOut;
+        case Phase::kClosed:
+          if (!tickets_.disown(t.index, w)) continue;
+          return Status::kClosed;
+        default:
+          return Status::kStaleTicket;
+      }
+    }
+  }
+
+  // Withdraw a ticket. kOk: it was waiting and is gone. kGrantReturned: a grant won the race;
+  // its slot was given back at once (no cooldown: the upstream never saw it). kTimedOut /
+  // kClosed: it had already failed; now it is resolved. Either way the caller holds nothing.
+  // Lock-free, interrupt-safe; `now` stamps grants this makes to the next waiters.
+  Status cancel(Ticket t, tick_type now) noexcept {
+    uint32_t w = 0;
+    const Status s = tickets_.check(t, w);
+    if (s != Status::kOk) return s;
+    for (;;) {
+      switch (detail::TicketWord::phase(w)) {
+        case Phase::kPreparing:
+        case Phase::kWaiting:
+          if (!tickets_.cancel(t.index, w)) continue;
+          bump(counters_.cancelled);
+          kick(now);  // let the granter drop it from the queue
+          return Status::kOk;
+        case Phase::kGranted: {
+          const Permit p = tickets_.permit(t.index);
+          if (!tickets_.disown(t.index, w)) continue;
+          bump(counters_.grants_returned);
+          Status why = Status::kOk;
+          if (slots_.release(p, now, 0, why) == detail::SlotRelease::kFreed)
+            lower_occupancy(1, now);
+          return Status::kGrantReturned;
+        }
+        case Phase::kTimedOut:
+          if (!tickets_.disown(t.index, w)) continue;
+          return Status::kTimedOut;
+        case Phase::kClosed:
+          if (!tickets_.disown(t.index, w)) continue;
+          return Status::kClosed;
+        default:
+          return Status::kStaleTicket;
+      }
+    }
+  }
+
+  // ---- releasing -------------------------------------------------------------------------
+
+  // End a permit. kOk, or — changing no count — kInvalidPermit (never issued), kStalePermit
+  // (released already, or an earlier holder's), kReclaimed (it outlived max_hold). With
+  // Outcome::rejected*() the upstream refused the session: grants pause for the retry-after
+  // (clamped to half the tick range) or the default pause. Lock-free, interrupt-safe.
+  Status release(Permit p, tick_type now, outcome_type outcome = outcome_type::ok()) noexcept {
+    if (!p.valid() || p.slot >= MaxSlots) {
+      bump(counters_.bad_releases);
+      return Status::kInvalidPermit;
+    }
+    Status why = Status::kOk;
+    // relaxed: an independent setting; a concurrent change applies to this release or not.
+    const tick_type cooldown = cooldown_.load(std::memory_order_relaxed);
+    const detail::SlotRelease r = slots_.release(p, now, cooldown, why);
+    if (r == detail::SlotRelease::kRejected) {
+      bump(counters_.bad_releases);
+      return why;
+    }
+    bump(counters_.released);
+    if (outcome.kind == outcome_type::Kind::kRejected) on_upstream_rejection(now, outcome);
+    if (r == detail::SlotRelease::kFreed) {
+      lower_occupancy(1, now);
+    } else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0) {
+      // relaxed: a hint. Waiters must learn the new, possibly earlier, deadline.
+      port_.notify();
+    }
+    return Status::kOk;
+  }
+
+  // ---- time and control ------------------------------------------------------------------
+
+  // The progress function: ends cooldowns and overdue leases, times out tickets, grants
+  // queued waiters in order, and returns the next deadline. Safe to call from any number of
+  // threads and interrupt handlers at once, as often as wanted. Lock-free.
+  poll_result poll(tick_type now) noexcept {
+    poll_result r;
+    r.status = note_poll_time(now);
+    // acquire: pairs with pause_until's release, so paused_until is read after the flag.
+    const word_type c = ctl_.load(std::memory_order_acquire);
+    if (CW::paused(c)) clear_pause_if_over(c, now);
+
+    uint32_t freed = slots_.reclaim_cooled(now);
+    uint32_t lease_freed = 0;
+    // relaxed x2: independent settings.
+    const uint32_t reclaimed =
+        slots_.reclaim_leases(now, max_hold_.load(std::memory_order_relaxed),
+                              cooldown_.load(std::memory_order_relaxed), lease_freed);
+    freed += lease_freed;
+    if (reclaimed != 0) add(counters_.reclaimed, reclaimed);
+
+    uint32_t expired = 0;
+    for (uint32_t i = 0; i < MaxWaiters; ++i) expired += tickets_.expire(i, now) ? 1u : 0u;
+    if (expired != 0) add(counters_.timed_out, expired);
+
+    if (freed != 0)
+      lower_occupancy(freed, now);                                   // grants waiters if any
+    else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0)  // relaxed: a hint
+      kick(now);
+    if (expired != 0 || reclaimed != 0) port_.notify();
+    r.next = next_deadline();
+    return r;
+  }
+
+  // No grants until `until` (an existing later pause is kept). A time not after `now` — or
+  // more than half the tick range ahead, which reads the same — pauses nothing. Lock-free,
+  // interrupt-safe.
+  Status pause_until(tick_type until, tick_type now) noexcept {
+    if (!Tk::before(now, until)) return Status::kOk;
+    extend_pause(until, now);
+    port_.notify();  // waiters' next deadline may move
+    return Status::kOk;
+  }
+
+  // No grants for `duration` from `now` (an existing later pause is kept). kInvalidArgument
+  // for a duration longer than half the tick range. Lock-free, interrupt-safe.
+  Status pause_for(tick_type duration, tick_type now) noexcept {
+    if (!Tk::valid_duration(duration)) return Status::kInvalidArgument;
+    return pause_until(tick_type(now + duration), now);
+  }
+
+  // End a pause early. Waiters are granted by the next poll (the port is notified). Lock-free.
+  void resume() noexcept {
+    // relaxed: re-checked by the CAS.
+    word_type c = ctl_.load(std::memory_order_relaxed);
+    // release: pairs with admit()'s acquire; nothing else rides on it.
+    while (CW::paused(c) &&
+           !ctl_.compare_exchange_weak(c, c & ~CW::kPaused, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+    }
+    port_.notify();
+  }
+
+  // Fail every waiter with kClosed and refuse every later try_acquire / enqueue. Permits out
+  // stay valid and are released as usual; tickets granted before the close can still be
+  // claimed. Idempotent. Lock-free, interrupt-safe.
+  void close() noexcept {
+    // acq_rel: release pairs with enqueue's acquire of the flag; acquire pairs with each
+    // enqueue's kick, so every ticket published before this sees its Waiting phase below.
+    word_type c = ctl_.load(std::memory_order_relaxed);
+    while (!ctl_.compare_exchange_weak(c, c | CW::kClosed, std::memory_order_acq_rel,
+                                       std::memory_order_relaxed)) {
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < MaxWaiters; ++i) n += tickets_.close(i) ? 1u : 0u;
+    if (n != 0) add(counters_.closed_waiters, n);
+    kick(0);  // drop the failed tickets from the queue; no grant is made once closed
+    port_.notify();
+  }
+
+  // ---- observing -------------------------------------------------------------------------
+
+  // A consistent-enough snapshot (see snapshot.hpp). Wait-free, interrupt-safe, no clock.
+  snapshot_type snapshot() const noexcept {
+    snapshot_type s;
+    // acquire: pairs with release RMWs on the word, so the census below is at least as new.
+    const word_type c = ctl_.load(std::memory_order_acquire);
+    const auto census = slots_.census();
+    // relaxed throughout: a statistic.
+    s.limit = limit_.load(std::memory_order_relaxed);
+    s.headroom = headroom_.load(std::memory_order_relaxed);
+    s.effective_limit = static_cast<uint32_t>(CW::lim(c));
+    s.held = census.held;
+    s.cooling = census.cooling;
+    s.queued = static_cast<uint32_t>(CW::queued(c));
+    s.tickets_outstanding = tickets_.outstanding();
+    s.closed = CW::closed(c);
+    s.paused = CW::paused(c);
+    s.paused_until = paused_until_.load(std::memory_order_relaxed);
+    s.cooldown = cooldown_.load(std::memory_order_relaxed);
+    s.max_hold = max_hold_.load(std::memory_order_relaxed);
+    Counters& k = s.counters;
+    k.fast_path = census.fast_grants;
+    k.from_queue = census.queue_grants;
+    k.granted = k.fast_path + k.from_queue;
+    k.released = read(counters_.released);
+    k.cancelled = read(counters_.cancelled);
+    k.grants_returned = read(counters_.grants_returned);
+    k.timed_out = read(counters_.timed_out);
+    k.closed_waiters = read(counters_.closed_waiters);
+    k.reclaimed = read(counters_.reclaimed);
+    k.rejected_by_upstream = read(counters_.rejected_by_upstream);
+    k.queue_full = read(counters_.queue_full);
+    k.bad_releases = read(counters_.bad_releases);
+    k.no_slot = read(counters_.no_slot);
+    k.held_back_cooldown = read(counters_.held_back_cooldown);
+    k.held_back_gate = read(counters_.held_back_gate);
+    k.held_back_headroom = read(counters_.held_back_headroom);
+    k.held_back_pause = read(counters_.held_back_pause);
+    k.waiters_ahead = read(counters_.waiters_ahead);
+    k.clock_regressions = read(counters_.clock_regressions);
+    return s;
+  }
+
+  // The earliest time something changes with no outside event: a cooldown ends, a lease
+  // expires, a ticket times out, a pause ends. Wait-free, no clock.
+  deadline_type next_deadline() const noexcept {
+    // relaxed: an independent setting.
+    deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed));
+    d.merge(tickets_.next_deadline());
+    // acquire: pairs with pause_until's release, so paused_until belongs to this pause.
+    if (CW::paused(ctl_.load(std::memory_order_acquire)))
+      d.merge(paused_until_.load(std::memory_order_relaxed));
+    return d;
+  }
+
+  Port& port() noexcept { return port_; }
+
+ private:
+  static constexpr uint32_t kNoFront = 0xFFFFFFFFu;
+
+  struct Admit {
+    Status status;
+    bool retry;
+  };
+
+  struct AtomicCounters {
+    atomic<counter_type> released{0}, cancelled{0}, grants_returned{0}, timed_out{0},
+        closed_waiters{0}, reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0},
+        no_slot{0}, held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0},
+        held_back_pause{0}, waiters_ahead{0}, clock_regressions{0};
+  };
+
+  // relaxed: statistics order nothing.
+  static void bump(atomic<counter_type>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+  static void add(atomic<counter_type>& c, uint32_t n) noexcept {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+  static uint64_t read(const atomic<counter_type>& c) noexcept {
+    return c.load(std::memory_order_relaxed);
+  }
+
+  // May a grant be made on control word c at `now`? For the fast path (from_queue false) queued
+  // waiters also refuse. `retry` asks the caller to reload the word (something was reclaimed).
+  Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
+    if (CW::closed(c)) return {Status::kClosed, false};
+    if (!from_queue && CW::queued(c) != 0) {
+      bump(counters_.waiters_ahead);
+      return {Status::kWaitersAhead, false};
+    }
+    if (CW::paused(c)) {
+      if (clear_pause_if_over(c, now)) return {Status::kOk, true};
+      bump(counters_.held_back_pause);
+      return {Status::kPaused, false};
+    }
+    if (CW::occ(c) >= CW::lim(c)) {
+      const uint32_t freed = slots_.reclaim_cooled(now);
+      if (freed != 0) {
+        if (from_queue)
+          // release: the token holder frees the records it reclaimed before it lowers occ.
+          ctl_.fetch_sub(freed * CW::kOccOne, std::memory_order_release);
+        else
+          lower_occupancy(freed, now);
+        return {Status::kOk, true};
+      }
+      const auto census = slots_.census();
+      if (census.cooling != 0)
+        bump(counters_.held_back_cooldown);
+      else if (CW::occ(c) < limit_.load(std::memory_order_relaxed))  // relaxed: attribution only
+        bump(counters_.held_back_headroom);
+      else if (!from_queue)
+        bump(counters_.no_slot);
+      return {Status::kNoSlot, false};
+    }
+    if (CW::credit(c) == 0) {
+      bump(counters_.held_back_gate);
+      return {Status::kGated, false};
+    }
+    return {Status::kOk, false};
+  }
+
+  // True if the pause seen in c is over at `now` (and is now cleared, by us or another).
+  bool clear_pause_if_over(word_type c, tick_type now) noexcept {
+    // relaxed: the caller's acquire load of c ordered this after the pause that set the flag.
+    if (!Tk::reached(paused_until_.load(std::memory_order_relaxed), now)) return false;
+    // relaxed: a failed CAS means a new pause (its sequence moved) or another field changed;
+    // either way the caller reloads and decides again.
+    ctl_.compare_exchange_strong(c, c & ~CW::kPaused, std::memory_order_relaxed,
+                                 std::memory_order_relaxed);
+    return true;
+  }
+
+  void extend_pause(tick_type until, tick_type now) noexcept {
+    // relaxed: the flag is published by the release CAS below.
+    tick_type cur = paused_until_.load(std::memory_order_relaxed);
+    // paused_until_ means something only while the flag is set, or when a concurrent pause
+    // has just written it (our CAS failed); otherwise it is an old value, possibly one that
+    // looks like the future after the clock wrapped.
+    bool written_meanwhile = false;
+    for (;;) {
+      // acquire: pairs with another pause's release CAS of the flag.
+      const bool live = written_meanwhile || CW::paused(ctl_.load(std::memory_order_acquire));
+      if (live && Tk::before(now, cur) && !Tk::before(cur, until)) return;  // a later one holds
+      if (paused_until_.compare_exchange_strong(cur, until, std::memory_order_relaxed,
+                                                std::memory_order_relaxed))
+        break;
+      written_meanwhile = true;
+    }
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    // release: pairs with the acquire load of the word before paused_until is read.
+    while (!ctl_.compare_exchange_weak(c, CW::with_new_pause(c), std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+    }
+  }
+
+  void on_upstream_rejection(tick_type now, outcome_type outcome) noexcept {
+    bump(counters_.rejected_by_upstream);
+    tick_type d = outcome.has_retry_after ? outcome.retry_after
+                                          : default_pause_.load(std::memory_order_relaxed);
+    if (!Tk::valid_duration(d)) d = Tk::kMaxDuration;
+    if (d != 0) extend_pause(tick_type(now + d), now);
+  }
+
+  void apply_limit(uint32_t limit) noexcept {
+    // relaxed x2: the CAS below publishes the effective limit that grants act on.
+    limit_.store(limit, std::memory_order_relaxed);
+    headroom_.store(0, std::memory_order_relaxed);
+    word_type c = ctl_.load(std::memory_order_relaxed);
+    // relaxed: the limit field carries no data.
+    while (!ctl_.compare_exchange_weak(c, CW::with_lim(c, limit), std::memory_order_relaxed,
+                                       std::memory_order_relaxed)) {
+    }
+  }
+
+  // Lower occ by n (records already freed) and, if anyone is queued, run or request a grant.
+  void lower_occupancy(uint32_t n, tick_type now) noexcept {
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    bool run = false;
+    for (;;) {
+      word_type next = c - n * CW::kOccOne;
+      run = false;
+      if (CW::queued(next) != 0) {
+        if (CW::token(next)) {
+          next |= CW::kPending;
+        } else {
+          next |= CW::kToken;
+          run = true;
+        }
+      }
+      // acq_rel: release publishes the freed records (pairs with the acquire of whoever takes
+      // the slot); acquire takes over the grant token from its last holder's release.
+      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
+        break;
+    }
+    if (run) run_grants(now);
+  }
+
+  // Run the granter, or ask its current holder to run again. Returns the word it replaced.
+  word_type kick(tick_type now) noexcept {
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    bool run = false;
+    for (;;) {
+      run = !CW::token(c);
+      const word_type next = c | (run ? CW::kToken : CW::kPending);
+      // acq_rel: release publishes what we did before (a push, a cancel) to the token holder
+      // who sees `pending`; acquire takes over the token from its last holder's release. The
+      // CAS is made even when the bits are already set, to join that release sequence.
+      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
+        break;
+    }
+    if (run) run_grants(now);
+    return c;
+  }
+
+  // The granter. Runs only while holding the token, so it is the wait queue's one consumer.
+  void run_grants(tick_type now) noexcept {
+    bool changed = false;
+    for (;;) {
+      // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
+      uint32_t idx = front_.load(std::memory_order_relaxed);
+      if (idx == kNoFront) {
+        if (!fifo_.try_pop(idx)) {
+          if (finish_grants()) break;
+          continue;
+        }
+        front_.store(idx, std::memory_order_relaxed);
+      }
+      const Phase phase = tickets_.phase(idx);
+      if (phase == Phase::kPreparing) {  // its enqueue will kick us once it is published
+        if (finish_grants()) break;
+        continue;
+      }
+      if (phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
+        tickets_.drop_from_fifo(idx);
+        front_.store(kNoFront, std::memory_order_relaxed);
+        // release: pairs with try_acquire's acquire; the queue no longer blocks the fast path.
+        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
+        changed = true;
+        continue;
+      }
+      if (!reserve_for_queue(now)) {
+        if (finish_grants()) break;
+        continue;
+      }
+      const Permit p = slots_.claim(now, true);
+      if (tickets_.grant(idx, p)) {
+        front_.store(kNoFront, std::memory_order_relaxed);
+        // release: as for a dropped record above.
+        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
+        changed = true;
+        continue;
+      }
+      // The waiter left between our look and our grant: give the slot straight back. The next
+      // pass drops the record. release: pairs with the acquire of the next claimant.
+      slots_.unclaim(p);
+      ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
+    }
+    if (changed) port_.notify();
+  }
+
+  // Take one slot (and a gate credit) for the front waiter, if admission allows.
+  bool reserve_for_queue(tick_type now) noexcept {
+    // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
+    word_type c = ctl_.load(std::memory_order_acquire);
+    for (;;) {
+      const Admit a = admit(c, now, true);
+      if (a.retry) {
+        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        continue;
+      }
+      if (a.status != Status::kOk) return false;
+      // acquire: as above.
+      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
+                                     std::memory_order_acquire))
+        return true;
+    }
+  }
+
+  // Let go of the token unless someone asked for another run. True when released.
+  bool finish_grants() noexcept {
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    for (;;) {
+      const word_type next = CW::pending(c) ? (c & ~CW::kPending) : (c & ~CW::kToken);
+      // acq_rel: release hands front_ and the queue to the next holder; acquire pairs with the
+      // release of whoever set `pending`, so we see what they published before we run again.
+      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
+        return !CW::pending(c);
+    }
+  }
+
+  Status note_poll_time(tick_type now) noexcept {
+    // relaxed x3: only this bookkeeping reads them.
+    tick_type prev = last_poll_.load(std::memory_order_relaxed);
+    const bool seen = polled_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (seen && Tk::before(now, prev)) {
+        bump(counters_.clock_regressions);
+        return Status::kClockWentBackwards;
+      }
+      if (last_poll_.compare_exchange_weak(prev, now, std::memory_order_relaxed,
+                                           std::memory_order_relaxed))
+        break;
+    }
+    polled_.store(true, std::memory_order_relaxed);
+    return Status::kOk;
+  }
+
+  Port& port_;
+  alignas(kCacheLine) atomic<word_type> ctl_;
+  alignas(kCacheLine) atomic<uint32_t> limit_;
+  atomic<uint32_t> headroom_;
+  atomic<tick_type> cooldown_;
+  atomic<tick_type> max_hold_;
+  atomic<tick_type> default_pause_;
+  atomic<tick_type> paused_until_;
+  atomic<tick_type> last_poll_;
+  atomic<bool> polled_;
+  atomic<uint32_t> front_;
+  AtomicCounters counters_;
+  detail::SlotTable<atomics, tick_type, counter_type, MaxSlots> slots_;
+  detail::TicketTable<atomics, tick_type, MaxWaiters> tickets_;
+  Ring<uint32_t, detail::fifo_capacity(MaxWaiters), atomics> fifo_;
+};
+
+}  // namespace slotgate

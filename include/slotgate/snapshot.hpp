@@ -1,0 +1,49 @@
+// A consistent-enough picture of a limiter: each field was true at some instant during the
+// call that produced it; fields read apart may disagree by the operations that ran meanwhile.
+#pragma once
+
+#include <stdint.h>
+
+namespace slotgate {
+
+// Monotonic counters (they wrap at the port's counter width: 2^32 on microcontrollers).
+struct Counters {
+  uint64_t granted = 0;               // permits issued, fast path and queue together
+  uint64_t fast_path = 0;             // ... of which by try_acquire
+  uint64_t from_queue = 0;            // ... of which to queued tickets
+  uint64_t released = 0;              // releases honoured
+  uint64_t cancelled = 0;             // tickets cancelled while waiting
+  uint64_t grants_returned = 0;       // cancels that lost to a grant and gave the slot back
+  uint64_t timed_out = 0;             // tickets whose deadline passed
+  uint64_t closed_waiters = 0;        // tickets failed by close()
+  uint64_t reclaimed = 0;             // permits reclaimed past max_hold
+  uint64_t rejected_by_upstream = 0;  // releases reported as rejected (429)
+  uint64_t queue_full = 0;            // enqueues refused for want of a ticket record
+  uint64_t bad_releases = 0;          // releases refused (invalid, stale, reclaimed)
+  uint64_t no_slot = 0;               // try_acquire refused: every slot held
+  uint64_t held_back_cooldown = 0;    // grants held back because slots were cooling
+  uint64_t held_back_gate = 0;        // ... by the usage gate
+  uint64_t held_back_headroom = 0;    // ... by adaptive headroom
+  uint64_t held_back_pause = 0;       // ... by a pause
+  uint64_t waiters_ahead = 0;         // try_acquire refused to barge past queued waiters
+  uint64_t clock_regressions = 0;     // times a poll saw time go backwards
+};
+
+template <class Tick>
+struct Snapshot {
+  uint32_t limit = 0;                // L, as configured
+  uint32_t effective_limit = 0;      // L - H: what grants are checked against
+  uint32_t headroom = 0;             // H
+  uint32_t held = 0;                 // permits out (including granted, unclaimed tickets)
+  uint32_t cooling = 0;              // released slots still counting against the limit
+  uint32_t queued = 0;               // tickets in the wait queue
+  uint32_t tickets_outstanding = 0;  // ticket records in use (queued + unresolved)
+  bool closed = false;
+  bool paused = false;
+  Tick paused_until = 0;  // meaningful when paused
+  Tick cooldown = 0;
+  Tick max_hold = 0;
+  Counters counters;
+};
+
+}  // namespace slotgate

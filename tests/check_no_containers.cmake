@@ -1,0 +1,22 @@
+# Fails if any core header includes a standard container or an allocating facility.
+file(GLOB_RECURSE headers ${DIR}/*.hpp ${DIR}/*.h)
+set(banned vector deque list forward_list map set unordered_map unordered_set queue stack string
+    memory functional any regex iostream sstream thread mutex condition_variable exception stdexcept
+    typeinfo)
+set(failed FALSE)
+foreach(h IN LISTS headers)
+  file(STRINGS ${h} lines REGEX "^[ \t]*#[ \t]*include[ \t]*<")
+  foreach(line IN LISTS lines)
+    foreach(b IN LISTS banned)
+      if(line MATCHES "<${b}>")
+        message(SEND_ERROR "${h}: ${line}")
+        set(failed TRUE)
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+list(LENGTH headers n)
+if(failed)
+  message(FATAL_ERROR "core headers include banned standard headers")
+endif()
+message(STATUS "${n} core headers checked: no containers, no allocation, no exceptions")

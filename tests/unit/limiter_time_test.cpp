@@ -1,0 +1,228 @@
+// Everything driven by time: cooldowns, leases, deadlines, pauses, poll's next deadline.
+// On the 32-bit clock every one of these crosses the counter's wraparound.
+#include "limiter_fixture.hpp"
+
+namespace slotgate::test {
+namespace {
+
+template <class C>
+using Time = LimiterTest<C>;
+TYPED_TEST_SUITE(Time, Clocks);
+
+TYPED_TEST(Time, CooldownHoldsTheReleasedSlot) {
+  this->configure(1, /*cooldown=*/350);
+  const Permit p = this->take();
+  this->advance(200);
+  ASSERT_EQ(this->release(p), Status::kOk);
+  EXPECT_EQ(this->snap().cooling, 1u);
+  this->advance(349);
+  EXPECT_EQ(this->try_take(), Status::kNoSlot);
+  EXPECT_EQ(this->snap().counters.held_back_cooldown, 1u);
+  this->advance(1);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->snap().cooling, 0u);
+}
+
+TYPED_TEST(Time, ANewCooldownAppliesToLaterReleasesOnly) {
+  this->configure(2, /*cooldown=*/100);
+  const Permit a = this->take(), b = this->take();
+  ASSERT_EQ(this->release(a), Status::kOk);  // cools until +100
+  ASSERT_EQ(this->lim.set_cooldown(300), Status::kOk);
+  ASSERT_EQ(this->release(b), Status::kOk);  // cools until +300
+  this->advance(100);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kNoSlot);
+  this->advance(200);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, CooledSlotGoesToTheWaiterOnPoll) {
+  this->configure(1, /*cooldown=*/50);
+  const Permit p = this->take();
+  const Ticket t = this->wait();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(50));
+  this->advance(49);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  this->advance(1);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+}
+
+TYPED_TEST(Time, OverdueLeaseIsReclaimedAndTheNextWaiterGranted) {
+  this->configure(1, /*cooldown=*/0, /*max_hold=*/1000);
+  const Permit stuck = this->take();
+  const Ticket t = this->wait();
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(1000));
+  this->advance(999);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  this->advance(1);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+  const Permit next = this->claim_ok(t);
+  EXPECT_EQ(this->snap().counters.reclaimed, 1u);
+  // The stuck holder's late release is reported and changes nothing.
+  EXPECT_EQ(this->release(stuck), Status::kReclaimed);
+  EXPECT_EQ(this->snap().held, 1u);
+  EXPECT_EQ(this->release(next), Status::kOk);
+  EXPECT_EQ(this->snap().held, 0u);
+}
+
+TYPED_TEST(Time, ReclaimedLeaseCoolsLikeARelease) {
+  this->configure(1, /*cooldown=*/200, /*max_hold=*/500);
+  this->take();
+  this->advance(500);
+  this->poll();
+  EXPECT_EQ(this->snap().cooling, 1u);
+  EXPECT_EQ(this->try_take(), Status::kNoSlot);
+  this->advance(200);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, UnclaimedGrantPastMaxHoldIsReclaimed) {
+  this->configure(1, 0, /*max_hold=*/100);
+  const Permit p = this->take();
+  const Ticket t = this->wait();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  ASSERT_EQ(this->lim.state(t), TicketState::kGranted);
+  this->advance(100);
+  this->poll();
+  Permit out;
+  EXPECT_EQ(this->lim.claim(t, out), Status::kReclaimed);
+  EXPECT_FALSE(out.valid());
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, TicketDeadlinePassesOnPoll) {
+  this->configure(1);
+  this->take();
+  const Ticket t = this->wait(TestFixture::DL::at_tick(this->at(300)));
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(300));
+  this->advance(299);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  this->advance(1);
+  const uint64_t before = this->port.notifications();
+  this->poll();
+  EXPECT_GT(this->port.notifications(), before);
+  EXPECT_EQ(this->lim.state(t), TicketState::kTimedOut);
+  Permit out;
+  EXPECT_EQ(this->lim.claim(t, out), Status::kTimedOut);
+  EXPECT_EQ(this->lim.claim(t, out), Status::kStaleTicket);
+  const auto s = this->snap();
+  EXPECT_EQ(s.counters.timed_out, 1u);
+  EXPECT_EQ(s.queued, 0u);
+  EXPECT_EQ(s.tickets_outstanding, 0u);
+}
+
+TYPED_TEST(Time, TimedOutWaiterIsSkippedByTheNextGrant) {
+  this->configure(1);
+  const Permit p = this->take();
+  const Ticket a = this->wait(TestFixture::DL::at_tick(this->at(10)));
+  const Ticket b = this->wait();
+  this->advance(10);
+  this->poll();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  EXPECT_EQ(this->lim.state(a), TicketState::kTimedOut);
+  EXPECT_EQ(this->lim.state(b), TicketState::kGranted);
+  EXPECT_EQ(this->lim.cancel(a, this->now()), Status::kTimedOut);
+}
+
+TYPED_TEST(Time, PauseHoldsEveryGrantUntilItEnds) {
+  this->configure(2);
+  ASSERT_EQ(this->lim.pause_until(this->at(1000), this->now()), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  const Ticket t = this->wait();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(1000));
+  EXPECT_TRUE(this->snap().paused);
+  this->advance(1000);
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+  EXPECT_FALSE(this->snap().paused);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_GE(this->snap().counters.held_back_pause, 1u);
+}
+
+TYPED_TEST(Time, AnEarlierPauseDoesNotShortenALaterOne) {
+  this->configure(1);
+  ASSERT_EQ(this->lim.pause_until(this->at(500), this->now()), Status::kOk);
+  ASSERT_EQ(this->lim.pause_until(this->at(100), this->now()), Status::kOk);
+  this->advance(100);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  this->advance(400);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, ResumeEndsAPauseEarly) {
+  this->configure(1);
+  ASSERT_EQ(this->lim.pause_until(this->at(500), this->now()), Status::kOk);
+  this->lim.resume();
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, UpstreamRejectionPausesForItsRetryAfter) {
+  this->configure(2, /*cooldown=*/0, 0, /*default_pause=*/5000);
+  const Permit p = this->take();
+  ASSERT_EQ(this->release(p, TestFixture::Out::rejected_retry_after(700)), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  this->advance(699);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  this->advance(1);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->snap().counters.rejected_by_upstream, 1u);
+}
+
+TYPED_TEST(Time, UpstreamRejectionWithoutRetryAfterUsesTheDefaultPause) {
+  this->configure(2, 0, 0, /*default_pause=*/300);
+  const Permit p = this->take();
+  ASSERT_EQ(this->release(p, TestFixture::Out::rejected()), Status::kOk);
+  this->advance(299);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  this->advance(1);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Time, IdleLimiterHasNoDeadline) {
+  this->configure(2);
+  EXPECT_FALSE(this->poll().next.set);
+  const Permit p = this->take();
+  EXPECT_FALSE(this->poll().next.set);
+  ASSERT_EQ(this->release(p), Status::kOk);
+  EXPECT_FALSE(this->poll().next.set);
+}
+
+TYPED_TEST(Time, NextDeadlineIsTheEarliestEvent) {
+  this->configure(3, /*cooldown=*/400, /*max_hold=*/900);
+  const Permit a = this->take();
+  this->take();
+  this->advance(100);
+  ASSERT_EQ(this->release(a), Status::kOk);  // cooldown ends at +400 from here
+  this->take();                              // leaves nothing free, so the ticket below waits
+  this->wait(TestFixture::DL::at_tick(this->at(250)));
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(250));  // ticket deadline beats cooldown (400) and lease (800)
+  this->advance(250);
+  r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(150));  // then the cooldown
+  this->advance(150);
+  r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(400));  // then the first lease: taken 500 ago, 900 long
+}
+
+}  // namespace
+}  // namespace slotgate::test
