@@ -46,12 +46,11 @@ struct Outcome {
 
 // Where a ticket is in its life. Reading it changes nothing.
 enum class TicketState : uint8_t {
-  kWaiting,    // queued
-  kGranted,    // a slot is reserved for it; claim() turns it into a permit
-  kCancelled,  // (only reported transiently; a cancelled ticket is no longer the caller's)
-  kTimedOut,   // its deadline passed; claim() or cancel() frees the record
-  kClosed,     // the limiter closed while it waited; claim() or cancel() frees the record
-  kInvalid     // never issued, already claimed or cancelled
+  kWaiting,   // queued
+  kGranted,   // a slot is reserved for it; claim() turns it into a permit
+  kTimedOut,  // its deadline passed; claim() or cancel() frees the record
+  kClosed,    // the limiter closed while it waited; claim() or cancel() frees the record
+  kInvalid    // never issued, already claimed or cancelled
 };
 
 }  // namespace slotgate

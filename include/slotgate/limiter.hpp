@@ -42,11 +42,12 @@ struct PollResult {
 };
 
 namespace detail {
-// The wait queue's ring holds more cells than there are ticket records, so a push never meets
-// a cell that its single consumer is still in the middle of emptying (see enqueue).
-constexpr size_t fifo_capacity(size_t waiters) noexcept {
+// The wait queue's ring: a power of two above twice the ticket records, so up to MaxWaiters
+// entries of cancelled tickets can wait behind a blocked front while every record is in use
+// again, and a push never meets the one cell its single consumer may be emptying.
+constexpr size_t queue_capacity(size_t waiters) noexcept {
   size_t c = 2;
-  while (c <= waiters) c <<= 1;
+  while (c <= 2 * waiters) c <<= 1;
   return c;
 }
 }  // namespace detail
@@ -55,7 +56,9 @@ template <class Port, size_t MaxSlots, size_t MaxWaiters>
 class Limiter {
   static_assert(PortCheck<Port>::value, "see port.hpp");
   static_assert(MaxSlots >= 1 && MaxSlots <= 0xFFFF, "MaxSlots must be in 1..65535");
-  static_assert(MaxWaiters >= 1 && MaxWaiters <= 0xFFFF, "MaxWaiters must be in 1..65535");
+  static_assert(MaxWaiters >= 1 && MaxWaiters <= 16383, "MaxWaiters must be in 1..16383");
+  static constexpr size_t kQueueCapacity = detail::queue_capacity(MaxWaiters);
+  static_assert(kQueueCapacity <= 65536, "queue entries carry a 16-bit generation tag");
 
  public:
   using tick_type = typename Port::tick_type;
@@ -73,7 +76,7 @@ class Limiter {
  private:
   template <class T>
   using atomic = typename atomics::template atomic<T>;
-  using CW = detail::ControlWord<word_type, MaxSlots, MaxWaiters>;
+  using CW = detail::ControlWord<word_type, MaxSlots, kQueueCapacity>;
   using Tk = Ticks<tick_type>;
   using Phase = detail::TicketPhase;
   static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
@@ -193,10 +196,10 @@ class Limiter {
     } while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne, std::memory_order_relaxed,
                                          std::memory_order_relaxed));
     // Queue the record while it is still Preparing: a granter that pops it early treats it as
-    // not yet arrived and stops; our kick below starts it again. The push cannot fail (the ring
-    // has more cells than there are records, and only the token holder pops), but if it did we
-    // undo the announcement and say so rather than lose the ticket.
-    if (!fifo_.try_push(t.index)) {
+    // not yet arrived and stops; our kick below starts it again. The push fails only when the
+    // ring is full of entries of cancelled tickets behind a blocked front; we then undo the
+    // announcement and say so rather than lose the ticket.
+    if (!fifo_.try_push(detail::QueueEntry::make(t.index, t.generation))) {
       ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);  // relaxed: undoes ours
       tickets_.abandon(t.index);
       bump(counters_.queue_full);
@@ -236,70 +239,16 @@ class Limiter {
   // Resolve a ticket: kOk and the permit if granted; kPending while it waits (nothing changes);
   // kTimedOut / kClosed (the ticket is then resolved); kReclaimed if the grant sat unclaimed
   // past max_hold; kStaleTicket / kInvalidTicket otherwise. Lock-free, interrupt-safe.
-  Status claim(Ticket t, Permit& out) noexcept {
-    out = Permit{};
-    uint32_t w = 0;
-    const Status s = tickets_.check(t, w);
-    if (s != Status::kOk) return s;
-    for (;;) {
-      switch (detail::TicketWord::phase(w)) {
-        case Phase::kPreparing:
-        case Phase::kWaiting:
-          return Status::kPending;
-        case Phase::kGranted: {
-          const Permit p = tickets_.permit(t.index);
-          if (!tickets_.disown(t.index, w)) continue;
-          if (!slots_.is_held(p)) return Status::kReclaimed;
-          out = p;
-          return Status::kOk;
-        }
-        case Phase::kTimedOut:
-          if (!tickets_.disown(t.index, w)) continue;
-          return Status::kTimedOut;
-        case Phase::kClosed:
-          if (!tickets_.disown(t.index, w)) continue;
-          return Status::kClosed;
-        default:
-          return Status::kStaleTicket;
-      }
-    }
-  }
+  Status claim(Ticket t, Permit& out) noexcept { return resolve(t, 0, false, out); }
 
-  // Withdraw a ticket. kOk: it was waiting and is gone. kGrantReturned: a grant won the race;
-  // its slot was given back at once (no cooldown: the upstream never saw it). kTimedOut /
-  // kClosed: it had already failed; now it is resolved. Either way the caller holds nothing.
-  // Lock-free, interrupt-safe; `now` stamps grants this makes to the next waiters.
+  // Withdraw a ticket. kOk: it was waiting and is gone (its record is free at once).
+  // kGrantReturned: a grant won the race; its slot was given back at once (no cooldown: the
+  // upstream never saw it). kTimedOut / kClosed: it had already failed; now it is resolved.
+  // Either way the caller holds nothing. Lock-free, interrupt-safe; `now` stamps the grants
+  // this makes to the next waiters.
   Status cancel(Ticket t, tick_type now) noexcept {
-    uint32_t w = 0;
-    const Status s = tickets_.check(t, w);
-    if (s != Status::kOk) return s;
-    for (;;) {
-      switch (detail::TicketWord::phase(w)) {
-        case Phase::kPreparing:
-        case Phase::kWaiting:
-          if (!tickets_.cancel(t.index, w)) continue;
-          bump(counters_.cancelled);
-          kick(now);  // let the granter drop it from the queue
-          return Status::kOk;
-        case Phase::kGranted: {
-          const Permit p = tickets_.permit(t.index);
-          if (!tickets_.disown(t.index, w)) continue;
-          bump(counters_.grants_returned);
-          Status why = Status::kOk;
-          if (slots_.release(p, now, 0, why) == detail::SlotRelease::kFreed)
-            lower_occupancy(1, now);
-          return Status::kGrantReturned;
-        }
-        case Phase::kTimedOut:
-          if (!tickets_.disown(t.index, w)) continue;
-          return Status::kTimedOut;
-        case Phase::kClosed:
-          if (!tickets_.disown(t.index, w)) continue;
-          return Status::kClosed;
-        default:
-          return Status::kStaleTicket;
-      }
-    }
+    Permit unused;
+    return resolve(t, now, true, unused);
   }
 
   // ---- releasing -------------------------------------------------------------------------
@@ -321,7 +270,6 @@ class Limiter {
       bump(counters_.bad_releases);
       return why;
     }
-    bump(counters_.released);
     if (outcome.kind == outcome_type::Kind::kRejected) on_upstream_rejection(now, outcome);
     if (r == detail::SlotRelease::kFreed) {
       lower_occupancy(1, now);
@@ -437,12 +385,15 @@ class Limiter {
     k.fast_path = census.fast_grants;
     k.from_queue = census.queue_grants;
     k.granted = k.fast_path + k.from_queue;
-    k.released = read(counters_.released);
     k.cancelled = read(counters_.cancelled);
     k.grants_returned = read(counters_.grants_returned);
     k.timed_out = read(counters_.timed_out);
     k.closed_waiters = read(counters_.closed_waiters);
     k.reclaimed = read(counters_.reclaimed);
+    // Every grant is still held, or was released, reclaimed or returned by a cancel; deriving
+    // `released` keeps a statistics RMW off the release path.
+    const uint64_t ended = uint64_t(census.held) + k.reclaimed + k.grants_returned;
+    k.released = k.granted > ended ? k.granted - ended : 0;
     k.rejected_by_upstream = read(counters_.rejected_by_upstream);
     k.queue_full = read(counters_.queue_full);
     k.bad_releases = read(counters_.bad_releases);
@@ -479,10 +430,10 @@ class Limiter {
   };
 
   struct AtomicCounters {
-    atomic<counter_type> released{0}, cancelled{0}, grants_returned{0}, timed_out{0},
-        closed_waiters{0}, reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0},
-        no_slot{0}, held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0},
-        held_back_pause{0}, waiters_ahead{0}, clock_regressions{0};
+    atomic<counter_type> cancelled{0}, grants_returned{0}, timed_out{0}, closed_waiters{0},
+        reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0}, no_slot{0},
+        held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0}, held_back_pause{0},
+        waiters_ahead{0}, clock_regressions{0};
   };
 
   // relaxed: statistics order nothing.
@@ -631,21 +582,23 @@ class Limiter {
     bool changed = false;
     for (;;) {
       // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
-      uint32_t idx = front_.load(std::memory_order_relaxed);
-      if (idx == kNoFront) {
-        if (!fifo_.try_pop(idx)) {
+      uint32_t entry = front_.load(std::memory_order_relaxed);
+      if (entry == kNoFront) {
+        if (!fifo_.try_pop(entry)) {
           if (finish_grants()) break;
           continue;
         }
-        front_.store(idx, std::memory_order_relaxed);
+        front_.store(entry, std::memory_order_relaxed);
       }
-      const Phase phase = tickets_.phase(idx);
-      if (phase == Phase::kPreparing) {  // its enqueue will kick us once it is published
+      const uint32_t idx = detail::QueueEntry::index(entry);
+      const uint32_t w = tickets_.word(idx);
+      const Phase phase = detail::TicketWord::phase(w);
+      const bool ours = detail::QueueEntry::matches(entry, w);
+      if (ours && phase == Phase::kPreparing) {  // its enqueue will kick us once it is published
         if (finish_grants()) break;
         continue;
       }
-      if (phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
-        tickets_.drop_from_fifo(idx);
+      if (!ours || phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
         front_.store(kNoFront, std::memory_order_relaxed);
         // release: pairs with try_acquire's acquire; the queue no longer blocks the fast path.
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
@@ -657,7 +610,7 @@ class Limiter {
         continue;
       }
       const Permit p = slots_.claim(now, true);
-      if (tickets_.grant(idx, p)) {
+      if (tickets_.grant(idx, w, p)) {
         front_.store(kNoFront, std::memory_order_relaxed);
         // release: as for a dropped record above.
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
@@ -665,7 +618,7 @@ class Limiter {
         continue;
       }
       // The waiter left between our look and our grant: give the slot straight back. The next
-      // pass drops the record. release: pairs with the acquire of the next claimant.
+      // pass drops the entry. release: pairs with the acquire of the next claimant.
       slots_.unclaim(p);
       ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
     }
@@ -702,6 +655,45 @@ class Limiter {
     }
   }
 
+  // Claim (cancel false) or cancel (true) a ticket on behalf of its owner.
+  Status resolve(Ticket t, tick_type now, bool cancel, Permit& out) noexcept {
+    out = Permit{};
+    uint32_t w = 0;
+    const Status s = tickets_.check(t, w);
+    if (s != Status::kOk) return s;
+    for (;;) {
+      const Phase phase = detail::TicketWord::phase(w);
+      // Preparing is never seen by an owner: enqueue returns the ticket after publishing it.
+      if (phase == Phase::kPreparing || (phase == Phase::kWaiting && !cancel))
+        return Status::kPending;
+      const Permit p = phase == Phase::kGranted ? tickets_.permit(t.index) : Permit{};
+      if (!tickets_.retire(t.index, w)) continue;  // a grant, timeout or close came first
+      switch (phase) {
+        case Phase::kWaiting:
+          bump(counters_.cancelled);
+          kick(now);  // let the granter drop the entry, reopening the fast path if it was last
+          return Status::kOk;
+        case Phase::kGranted:
+          if (cancel) {
+            bump(counters_.grants_returned);
+            Status why = Status::kOk;
+            if (slots_.release(p, now, 0, why) == detail::SlotRelease::kFreed)
+              lower_occupancy(1, now);
+            return Status::kGrantReturned;
+          }
+          if (!slots_.is_held(p)) return Status::kReclaimed;
+          out = p;
+          return Status::kOk;
+        case Phase::kTimedOut:
+          return Status::kTimedOut;
+        case Phase::kClosed:
+          return Status::kClosed;
+        default:
+          return Status::kStaleTicket;
+      }
+    }
+  }
+
   Status note_poll_time(tick_type now) noexcept {
     // relaxed x3: only this bookkeeping reads them.
     tick_type prev = last_poll_.load(std::memory_order_relaxed);
@@ -733,7 +725,7 @@ class Limiter {
   AtomicCounters counters_;
   detail::SlotTable<atomics, tick_type, counter_type, MaxSlots> slots_;
   detail::TicketTable<atomics, tick_type, MaxWaiters> tickets_;
-  Ring<uint32_t, detail::fifo_capacity(MaxWaiters), atomics> fifo_;
+  Ring<uint32_t, kQueueCapacity, atomics> fifo_;
 };
 
 }  // namespace slotgate

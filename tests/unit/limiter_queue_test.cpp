@@ -67,9 +67,35 @@ TYPED_TEST(Queue, FullQueueIsAnExplicitError) {
   EXPECT_FALSE(extra.valid());
   EXPECT_EQ(this->snap().counters.queue_full, 1u);
   EXPECT_EQ(this->snap().queued, TestFixture::kWaiters);
-  // Cancelling the front ticket makes room again.
-  EXPECT_EQ(this->lim.cancel(t[0], this->now()), Status::kOk);
+  // Cancelling any ticket, even one behind a blocked front, makes room at once.
+  EXPECT_EQ(this->lim.cancel(t[3], this->now()), Status::kOk);
   EXPECT_EQ(this->lim.enqueue(this->now(), extra), Status::kOk);
+  EXPECT_EQ(this->snap().tickets_outstanding, TestFixture::kWaiters);
+}
+
+TYPED_TEST(Queue, ChurnBehindABlockedFrontIsBoundedAndReported) {
+  // Cancelled entries behind a waiter that cannot be granted take queue space until the front
+  // moves: up to kWaiters of them on top of kWaiters live tickets, then kQueueFull.
+  this->configure(1);
+  const Permit p = this->take();
+  const Ticket front = this->wait();
+  int accepted = 0;
+  Status last = Status::kOk;
+  for (int i = 0; i < 10 * int(TestFixture::kWaiters); ++i) {
+    Ticket t;
+    last = this->lim.enqueue(this->now(), t);
+    if (last != Status::kOk) break;
+    ++accepted;
+    ASSERT_EQ(this->lim.cancel(t, this->now()), Status::kOk);
+  }
+  EXPECT_EQ(last, Status::kQueueFull);
+  EXPECT_GE(accepted, int(TestFixture::kWaiters));
+  // Once the front is served, the dead entries are swept and the queue takes tickets again.
+  ASSERT_EQ(this->release(p), Status::kOk);
+  this->claim_ok(front);
+  EXPECT_EQ(this->snap().queued, 0u);
+  Ticket t;
+  EXPECT_EQ(this->lim.enqueue(this->now(), t), Status::kOk);
 }
 
 TYPED_TEST(Queue, CancelledWaiterIsSkipped) {

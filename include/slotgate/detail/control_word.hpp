@@ -3,7 +3,7 @@
 //
 //   occ      slots counted against the limit: held + cooling + claimed-in-flight
 //   lim      the effective limit L - H that occ is checked against
-//   queued   wait-queue entries announced and not yet resolved by the granter
+//   queued   wait-queue entries announced and not yet popped by the granter (live or not)
 //   credit   grants the usage gate still allows (kCreditOpen: no usable reading, gate open)
 //   closed   close() was called
 //   paused   grants are paused until paused_until
@@ -29,10 +29,10 @@ constexpr unsigned bits_for(unsigned long long max_value) noexcept {
   return n;
 }
 
-template <class Word, size_t MaxSlots, size_t MaxWaiters>
+template <class Word, size_t MaxSlots, size_t QueueCapacity>
 struct ControlWord {
   static constexpr unsigned kSlotBits = bits_for(MaxSlots);
-  static constexpr unsigned kQueueBits = bits_for(MaxWaiters);
+  static constexpr unsigned kQueueBits = bits_for(QueueCapacity);
   static constexpr unsigned kCreditBits = bits_for(MaxSlots + 1);
   static constexpr unsigned kPauseSeqBits = 4;
 

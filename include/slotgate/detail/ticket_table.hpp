@@ -1,20 +1,18 @@
 // The MaxWaiters ticket records behind tickets.
 //
-// A record's state word packs a phase, a generation and three flags:
-//   owned    the caller still holds the ticket (cleared by claim or cancel)
-//   in_fifo  the wait queue still holds the record's index (cleared by the granter)
-//   timed    the ticket has a deadline
-// The record returns to Free when both owned and in_fifo are clear, whoever clears the second.
+// A record's state word packs a phase, a generation and a `timed` flag:
 //
 //   Free --allocate--> Preparing --publish--> Waiting --granter--> Granted --claim--> Free
-//                                                |
-//                                                +--cancel--> Cancelled  (owner gone)
-//                                                +--poll----> TimedOut   (owner must resolve)
-//                                                +--close---> Closed     (owner must resolve)
+//                          |                     |
+//                          +--abandon--> Free    +--cancel--> Free
+//                                                +--poll----> TimedOut --claim/cancel--> Free
+//                                                +--close---> Closed   --claim/cancel--> Free
 //
 // Waiting is left by exactly one CAS, so a cancel, a timeout, a close and a grant racing for
-// the same ticket have one winner. Only the thread holding the grant token grants, so the
-// permit fields are written by one thread, before the CAS that publishes them.
+// the same ticket have one winner. A cancelled record is free at once: the wait queue holds
+// (index, generation) entries, and the granter skips any entry whose record has moved on.
+// Only the thread holding the grant token grants, so the permit fields are written by one
+// thread, before the CAS that publishes them.
 #pragma once
 
 #include <stddef.h>
@@ -32,17 +30,14 @@ enum class TicketPhase : uint32_t {
   kPreparing = 1,
   kWaiting = 2,
   kGranted = 3,
-  kCancelled = 4,
-  kTimedOut = 5,
-  kClosed = 6
+  kTimedOut = 4,
+  kClosed = 5
 };
 
 struct TicketWord {
   static constexpr uint32_t kPhaseMask = 0x7;
   static constexpr uint32_t kTimed = 1u << 3;
-  static constexpr uint32_t kOwned = 1u << 4;
-  static constexpr uint32_t kInFifo = 1u << 5;
-  static constexpr unsigned kGenShift = 6;
+  static constexpr unsigned kGenShift = 4;
   static constexpr uint32_t kGenMask = 0xFFFFFFFFu >> kGenShift;
 
   static constexpr uint32_t gen(uint32_t w) noexcept { return w >> kGenShift; }
@@ -55,13 +50,25 @@ struct TicketWord {
   static constexpr uint32_t make(uint32_t gen, TicketPhase p, uint32_t flags) noexcept {
     return (gen << kGenShift) | flags | static_cast<uint32_t>(p);
   }
+  static constexpr uint32_t free(uint32_t w) noexcept {
+    return make(gen(w), TicketPhase::kFree, 0);
+  }
   static constexpr uint32_t next_gen(uint32_t g) noexcept {
     const uint32_t n = (g + 1) & kGenMask;
-    return n == 0 ? 1 : n;
+    return n == 0 ? 1 : n;  // 0 is never issued
   }
-  // A record with neither owner nor queue entry is Free (its generation kept for the next one).
-  static constexpr uint32_t settle(uint32_t w) noexcept {
-    return (w & (kOwned | kInFifo)) == 0 ? make(gen(w), TicketPhase::kFree, 0) : w;
+};
+
+// A wait-queue entry: the record index and the low 16 bits of the ticket's generation. An
+// entry can only be mistaken for a newer ticket of the same record after 65536 newer entries of
+// that record, more than the queue holds (see the capacity check in the limiter).
+struct QueueEntry {
+  static constexpr uint32_t make(uint32_t idx, uint32_t gen) noexcept {
+    return ((gen & 0xFFFFu) << 16) | idx;
+  }
+  static constexpr uint32_t index(uint32_t e) noexcept { return e & 0xFFFFu; }
+  static constexpr bool matches(uint32_t e, uint32_t word) noexcept {
+    return (e >> 16) == (TicketWord::gen(word) & 0xFFFFu);
   }
 };
 
@@ -71,6 +78,7 @@ class TicketTable {
   using atomic = typename Atomics::template atomic<T>;
   using Tk = Ticks<Tick>;
   using W = TicketWord;
+  static_assert(MaxWaiters < 0xFFFF, "record indices must fit a queue entry");
 
  public:
   TicketTable() noexcept {
@@ -93,7 +101,7 @@ class TicketTable {
       uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
       if (W::phase(w) != TicketPhase::kFree) continue;
       const uint32_t gen = W::next_gen(W::gen(w));
-      const uint32_t flags = W::kOwned | (deadline.set ? W::kTimed : 0u);
+      const uint32_t flags = deadline.set ? W::kTimed : 0u;
       // acquire: pairs with the release that freed the record, ordering its last use before ours.
       if (!r.word.compare_exchange_strong(w, W::make(gen, TicketPhase::kPreparing, flags),
                                           std::memory_order_acquire, std::memory_order_relaxed))
@@ -106,53 +114,38 @@ class TicketTable {
     return false;
   }
 
-  // Preparing -> Waiting, about to enter the queue.
+  // Preparing -> Waiting: the ticket is queued and may be granted, timed out or closed.
   void publish(uint32_t idx) noexcept {
     Record& r = records_[idx];
     const uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: ours while Preparing
     // release: pairs with acquire loads in the granter, poll and close: publishes the deadline.
-    r.word.store(W::with_phase(w, TicketPhase::kWaiting) | W::kInFifo, std::memory_order_release);
+    r.word.store(W::with_phase(w, TicketPhase::kWaiting), std::memory_order_release);
   }
 
-  // Give a Preparing record back (the enqueue failed before it was queued).
+  // Give back a Preparing record that never entered the queue. Its generation goes back too,
+  // so only queued tickets advance it (which is what bounds QueueEntry's 16-bit tag).
   void abandon(uint32_t idx) noexcept {
     Record& r = records_[idx];
     const uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: ours while Preparing
+    uint32_t g = (W::gen(w) - 1) & W::kGenMask;
     // release: pairs with the acquire of the next allocate.
-    r.word.store(W::make(W::gen(w), TicketPhase::kFree, 0), std::memory_order_release);
+    r.word.store(W::make(g, TicketPhase::kFree, 0), std::memory_order_release);
   }
 
-  TicketPhase phase(uint32_t idx) const noexcept {
+  uint32_t word(uint32_t idx) const noexcept {
     // acquire: pairs with whichever release set the phase (publish, grant, cancel, expire).
-    return W::phase(records_[idx].word.load(std::memory_order_acquire));
+    return records_[idx].word.load(std::memory_order_acquire);
   }
 
-  // Granter only. Waiting -> Granted with permit p, leaving the queue. False if the waiter left.
-  bool grant(uint32_t idx, Permit p) noexcept {
+  // Granter only. Waiting(w) -> Granted with permit p. False if the waiter left first.
+  bool grant(uint32_t idx, uint32_t w, Permit p) noexcept {
     Record& r = records_[idx];
     // relaxed x2: only the token holder writes these, and only before the release CAS below.
     r.permit_slot.store(p.slot, std::memory_order_relaxed);
     r.permit_gen.store(p.generation, std::memory_order_relaxed);
-    uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    while (W::phase(w) == TicketPhase::kWaiting) {
-      const uint32_t next = W::with_phase(w, TicketPhase::kGranted) & ~W::kInFifo;
-      // release: pairs with claim's acquire, publishing the permit fields.
-      if (r.word.compare_exchange_weak(w, next, std::memory_order_release,
-                                       std::memory_order_relaxed))
-        return true;
-    }
-    return false;
-  }
-
-  // Granter only. The record left the queue without a grant (cancelled, timed out, closed).
-  void drop_from_fifo(uint32_t idx) noexcept {
-    Record& r = records_[idx];
-    uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    // acq_rel: may free the record, so release our last use of it; acquire pairs with the
-    // owner's release when it cleared `owned` first.
-    while (!r.word.compare_exchange_weak(w, W::settle(w & ~W::kInFifo), std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
-    }
+    // release: pairs with the owner's acquire in check(), publishing the permit fields.
+    return r.word.compare_exchange_strong(w, W::with_phase(w, TicketPhase::kGranted),
+                                          std::memory_order_release, std::memory_order_relaxed);
   }
 
   // Waiting -> TimedOut if the deadline has passed. Lock-free.
@@ -162,7 +155,7 @@ class TicketTable {
     uint32_t w = r.word.load(std::memory_order_acquire);
     if (W::phase(w) != TicketPhase::kWaiting || (w & W::kTimed) == 0) return false;
     if (!Tk::reached(r.deadline.load(std::memory_order_relaxed), now)) return false;
-    // release: pairs with the owner's acquire in claim / state.
+    // release: pairs with the owner's acquire in check().
     return r.word.compare_exchange_strong(w, W::with_phase(w, TicketPhase::kTimedOut),
                                           std::memory_order_release, std::memory_order_relaxed);
   }
@@ -172,7 +165,7 @@ class TicketTable {
     Record& r = records_[idx];
     uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     while (W::phase(w) == TicketPhase::kWaiting) {
-      // release: pairs with the owner's acquire in claim / state.
+      // release: pairs with the owner's acquire in check().
       if (r.word.compare_exchange_weak(w, W::with_phase(w, TicketPhase::kClosed),
                                        std::memory_order_release, std::memory_order_relaxed))
         return true;
@@ -192,6 +185,7 @@ class TicketTable {
     return d;
   }
 
+  // Records in use. Wait-free; a statistic.
   uint32_t outstanding() const noexcept {
     uint32_t n = 0;
     for (size_t i = 0; i < MaxWaiters; ++i) {
@@ -204,29 +198,19 @@ class TicketTable {
   // ---- owner side ----------------------------------------------------------------------------
 
   // Validate a ticket: kOk with its current word, or why not.
-  Status check(Ticket t, uint32_t& word) const noexcept {
+  Status check(Ticket t, uint32_t& w) const noexcept {
     if (!t.valid() || t.index >= MaxWaiters) return Status::kInvalidTicket;
     // acquire: pairs with the release of whoever set the phase we are about to act on.
-    word = records_[t.index].word.load(std::memory_order_acquire);
-    if (W::gen(word) != t.generation || (word & W::kOwned) == 0 ||
-        W::phase(word) == TicketPhase::kFree)
-      return Status::kStaleTicket;
+    w = records_[t.index].word.load(std::memory_order_acquire);
+    if (W::gen(w) != t.generation || W::phase(w) == TicketPhase::kFree) return Status::kStaleTicket;
     return Status::kOk;
   }
 
-  // The owner lets go of the record in state `w` (expected); false if the word changed first.
-  bool disown(uint32_t idx, uint32_t& w) noexcept {
-    // acq_rel: release ends our use of the record; acquire pairs with the granter's release
-    // when it left the queue first.
-    return records_[idx].word.compare_exchange_strong(
-        w, W::settle(w & ~W::kOwned), std::memory_order_acq_rel, std::memory_order_acquire);
-  }
-
-  // Waiting -> Cancelled, the owner letting go. False if the word changed first.
-  bool cancel(uint32_t idx, uint32_t& w) noexcept {
-    const uint32_t next = W::with_phase(w, TicketPhase::kCancelled) & ~W::kOwned;
-    // release: pairs with the granter's acquire, which then drops the record from the queue.
-    return records_[idx].word.compare_exchange_strong(w, next, std::memory_order_release,
+  // The owner ends the ticket in state `w` (expected): the record is Free again. False if the
+  // word changed first (w is then reloaded).
+  bool retire(uint32_t idx, uint32_t& w) noexcept {
+    // acq_rel: release ends our use of the record for its next owner; acquire reloads w.
+    return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_acq_rel,
                                                       std::memory_order_acquire);
   }
 
