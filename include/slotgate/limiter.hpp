@@ -23,6 +23,7 @@
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
 #include "slotgate/detail/control_word.hpp"
+#include "slotgate/detail/governor.hpp"
 #include "slotgate/detail/slot_table.hpp"
 #include "slotgate/detail/ticket_table.hpp"
 #include "slotgate/handles.hpp"
@@ -32,6 +33,7 @@
 #include "slotgate/snapshot.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
+#include "slotgate/usage.hpp"
 
 namespace slotgate {
 
@@ -72,6 +74,8 @@ class Limiter {
   using poll_result = PollResult<tick_type>;
   static constexpr size_t kMaxSlots = MaxSlots;
   static constexpr size_t kMaxWaiters = MaxWaiters;
+  // The usage gate is compiled in when the port has a usage source (see port.hpp).
+  static constexpr bool kHasUsageSource = HasUsageSource<Port>::value;
 
  private:
   template <class T>
@@ -79,6 +83,7 @@ class Limiter {
   using CW = detail::ControlWord<word_type, MaxSlots, kQueueCapacity>;
   using Tk = Ticks<tick_type>;
   using Phase = detail::TicketPhase;
+  using Governor = detail::Governor<atomics, tick_type, counter_type>;
   static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
                 "the control word must be lock-free on this target");
   static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
@@ -91,7 +96,6 @@ class Limiter {
   explicit Limiter(Port& port) noexcept : port_(port) {
     ctl_.store(CW::initial(MaxSlots), std::memory_order_relaxed);
     limit_.store(MaxSlots, std::memory_order_relaxed);
-    headroom_.store(0, std::memory_order_relaxed);
     cooldown_.store(0, std::memory_order_relaxed);
     max_hold_.store(0, std::memory_order_relaxed);
     default_pause_.store(0, std::memory_order_relaxed);
@@ -106,16 +110,19 @@ class Limiter {
   // ---- configuration ---------------------------------------------------------------------
 
   // Apply every setting, or none: kInvalidArgument if the limit is outside 1..MaxSlots or a
-  // duration is longer than half the tick range. Waiters let in by a higher limit are granted
-  // by the next poll (the port is notified). Lock-free, interrupt-safe, no clock.
+  // duration is longer than half the tick range. Clears any headroom, like set_limit. Waiters let
+  // in by a higher limit are granted by the next poll (the port is notified). Lock-free,
+  // interrupt-safe, no clock.
   Status configure(const config_type& cfg) noexcept {
     if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.cooldown) ||
-        !Tk::valid_duration(cfg.max_hold) || !Tk::valid_duration(cfg.default_pause))
+        !Tk::valid_duration(cfg.max_hold) || !Tk::valid_duration(cfg.default_pause) ||
+        !Governor::valid(cfg.gate, cfg.headroom))
       return Status::kInvalidArgument;
     // relaxed x3: settings are independent values read afresh by each operation.
     cooldown_.store(cfg.cooldown, std::memory_order_relaxed);
     max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
     default_pause_.store(cfg.default_pause, std::memory_order_relaxed);
+    gov_.configure(cfg.gate, cfg.headroom);
     apply_limit(cfg.limit);
     port_.notify();
     return Status::kOk;
@@ -155,9 +162,18 @@ class Limiter {
     out = Permit{};
     // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
     word_type c = ctl_.load(std::memory_order_acquire);
+    bool governed = false;
     for (;;) {
       const Admit a = admit(c, now, false);
       if (a.retry) {
+        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        continue;
+      }
+      if (a.status == Status::kGated && !governed) {
+        // The budget may be out of date (a new reading, or the old one aged out): let the
+        // granter judge it again once, then decide again.
+        governed = true;
+        kick(now);
         c = ctl_.load(std::memory_order_acquire);  // acquire: as above
         continue;
       }
@@ -271,6 +287,7 @@ class Limiter {
       return why;
     }
     if (outcome.kind == outcome_type::Kind::kRejected) on_upstream_rejection(now, outcome);
+    if constexpr (kHasUsageSource) request_refresh_if_held(now, true);
     if (r == detail::SlotRelease::kFreed) {
       lower_occupancy(1, now);
     } else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0) {
@@ -282,8 +299,9 @@ class Limiter {
 
   // ---- time and control ------------------------------------------------------------------
 
-  // The progress function: ends cooldowns and overdue leases, times out tickets, grants
-  // queued waiters in order, and returns the next deadline. Safe to call from any number of
+  // The progress function: ends cooldowns and overdue leases, times out tickets, takes in the
+  // port's latest usage reading, steps headroom, grants queued waiters in order, and returns
+  // the next deadline (strictly after `now`, or none). Safe to call from any number of
   // threads and interrupt handlers at once, as often as wanted. Lock-free.
   poll_result poll(tick_type now) noexcept {
     poll_result r;
@@ -305,12 +323,10 @@ class Limiter {
     for (uint32_t i = 0; i < MaxWaiters; ++i) expired += tickets_.expire(i, now) ? 1u : 0u;
     if (expired != 0) add(counters_.timed_out, expired);
 
-    if (freed != 0)
-      lower_occupancy(freed, now);                                   // grants waiters if any
-    else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0)  // relaxed: a hint
-      kick(now);
+    if (freed != 0) lower_occupancy(freed, now);
+    kick(now);  // take in readings, adjust headroom, grant waiters
     if (expired != 0 || reclaimed != 0) port_.notify();
-    r.next = next_deadline();
+    r.next = next_deadline(now);
     return r;
   }
 
@@ -370,7 +386,9 @@ class Limiter {
     const auto census = slots_.census();
     // relaxed throughout: a statistic.
     s.limit = limit_.load(std::memory_order_relaxed);
-    s.headroom = headroom_.load(std::memory_order_relaxed);
+    gov_.fill(s, s.limit);
+    s.gate_open = CW::gate_open(c);
+    s.gate_budget = s.gate_open ? 0u : static_cast<uint32_t>(CW::credit(c));
     s.effective_limit = static_cast<uint32_t>(CW::lim(c));
     s.held = census.held;
     s.cooling = census.cooling;
@@ -408,14 +426,19 @@ class Limiter {
   }
 
   // The earliest time something changes with no outside event: a cooldown ends, a lease
-  // expires, a ticket times out, a pause ends. Wait-free, no clock.
-  deadline_type next_deadline() const noexcept {
+  // expires, a ticket times out, a pause ends, a reading ages out of a closed gate, a repoll
+  // is due, headroom may recover — whichever comes first strictly after `now`. Wait-free.
+  deadline_type next_deadline(tick_type now) const noexcept {
     // relaxed: an independent setting.
-    deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed));
-    d.merge(tickets_.next_deadline());
+    deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed), now);
+    d.merge(tickets_.next_deadline(now));
     // acquire: pairs with pause_until's release, so paused_until belongs to this pause.
-    if (CW::paused(ctl_.load(std::memory_order_acquire)))
-      d.merge(paused_until_.load(std::memory_order_relaxed));
+    const word_type c = ctl_.load(std::memory_order_acquire);
+    if (CW::paused(c)) d.merge_after(paused_until_.load(std::memory_order_relaxed), now);
+    const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
+    // relaxed: a setting.
+    const bool has_headroom = CW::lim(c) < limit_.load(std::memory_order_relaxed);
+    d.merge(gov_.next_deadline(now, CW::queued(c) != 0, gate_closed, has_headroom));
     return d;
   }
 
@@ -495,7 +518,8 @@ class Limiter {
     return true;
   }
 
-  void extend_pause(tick_type until, tick_type now) noexcept {
+  // Pause until `until` unless a later pause holds. True if this call started a new pause.
+  bool extend_pause(tick_type until, tick_type now) noexcept {
     // relaxed: the flag is published by the release CAS below.
     tick_type cur = paused_until_.load(std::memory_order_relaxed);
     // paused_until_ means something only while the flag is set, or when a concurrent pause
@@ -505,7 +529,7 @@ class Limiter {
     for (;;) {
       // acquire: pairs with another pause's release CAS of the flag.
       const bool live = written_meanwhile || CW::paused(ctl_.load(std::memory_order_acquire));
-      if (live && Tk::before(now, cur) && !Tk::before(cur, until)) return;  // a later one holds
+      if (live && Tk::before(now, cur) && !Tk::before(cur, until)) return false;  // later holds
       if (paused_until_.compare_exchange_strong(cur, until, std::memory_order_relaxed,
                                                 std::memory_order_relaxed))
         break;
@@ -516,6 +540,7 @@ class Limiter {
     while (!ctl_.compare_exchange_weak(c, CW::with_new_pause(c), std::memory_order_release,
                                        std::memory_order_relaxed)) {
     }
+    return !CW::paused(c);
   }
 
   void on_upstream_rejection(tick_type now, outcome_type outcome) noexcept {
@@ -523,18 +548,93 @@ class Limiter {
     tick_type d = outcome.has_retry_after ? outcome.retry_after
                                           : default_pause_.load(std::memory_order_relaxed);
     if (!Tk::valid_duration(d)) d = Tk::kMaxDuration;
-    if (d != 0) extend_pause(tick_type(now + d), now);
+    // One headroom step per pause: a burst of rejections inside one pause is one event.
+    const bool started = d == 0 || extend_pause(tick_type(now + d), now);
+    if (started && gov_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
+      sync_effective_limit();
   }
 
   void apply_limit(uint32_t limit) noexcept {
-    // relaxed x2: the CAS below publishes the effective limit that grants act on.
+    // relaxed: sync_effective_limit publishes the effective limit that grants act on.
     limit_.store(limit, std::memory_order_relaxed);
-    headroom_.store(0, std::memory_order_relaxed);
-    word_type c = ctl_.load(std::memory_order_relaxed);
-    // relaxed: the limit field carries no data.
-    while (!ctl_.compare_exchange_weak(c, CW::with_lim(c, limit), std::memory_order_relaxed,
-                                       std::memory_order_relaxed)) {
+    gov_.clear_headroom();
+    sync_effective_limit();
+  }
+
+  // Make the control word's limit L - H for the current L and H. Lock-free: it repeats only
+  // while other threads change L, H or the word meanwhile.
+  void sync_effective_limit() noexcept {
+    for (;;) {
+      // relaxed x2: the limit field carries no data; the loop re-reads until it settles.
+      const uint32_t limit = limit_.load(std::memory_order_relaxed);
+      const word_type target = limit - gov_.headroom(limit);
+      word_type c = ctl_.load(std::memory_order_relaxed);
+      if (CW::lim(c) == target) return;
+      ctl_.compare_exchange_weak(c, CW::with_lim(c, target), std::memory_order_relaxed,
+                                 std::memory_order_relaxed);
     }
+  }
+
+  // The granter's look at the upstream: take in the latest reading, step headroom down if it
+  // has recovered, and recompute the gate budget. Token holder only.
+  void govern(tick_type now) noexcept {
+    const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
+    if constexpr (kHasUsageSource) {
+      // acquire: pairs with release RMWs on the word, so the census is at least this new.
+      const word_type c = ctl_.load(std::memory_order_acquire);
+      gov_.take_reading(port_, now, limit, static_cast<uint32_t>(CW::occ(c)), census());
+    }
+    // relaxed: demand is a heuristic for recovery.
+    const word_type c = ctl_.load(std::memory_order_relaxed);
+    gov_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c));
+    sync_effective_limit();  // a reading or a recovery may have moved H
+    if constexpr (kHasUsageSource) {
+      update_credit(now);
+      request_refresh_if_held(now, false);
+    }
+  }
+
+  // The slot census for a reading sampled at `sampled_at`.
+  auto census() const noexcept {
+    return [this](tick_type sampled_at) {
+      return slots_.usage_census(gov_.grants_since(sampled_at), sampled_at);
+    };
+  }
+
+  // Set the gate budget from the installed reading (open without a usable one).
+  void update_credit(tick_type now) noexcept {
+    const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
+    // acquire: pairs with release RMWs on the word, so the census below is at least as new.
+    word_type c = ctl_.load(std::memory_order_acquire);
+    for (;;) {
+      const uint32_t b =
+          gov_.budget(now, gov_.gate_limit(limit), static_cast<uint32_t>(CW::occ(c)), census());
+      const word_type target =
+          b == Governor::kOpen ? CW::kCreditOpen : (b > MaxSlots ? word_type(MaxSlots) : b);
+      if (CW::credit(c) == target) return;
+      // acq_rel: a grant or release between our census and here changes the word and fails
+      // the CAS, so the budget is never set from a census that missed a grant; acquire on
+      // success and failure keeps the next census at least as new as the word.
+      if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_acq_rel,
+                                     std::memory_order_acquire))
+        return;
+    }
+  }
+
+  // Ask the port for a fresh reading if waiters are held for want of one.
+  void request_refresh_if_held(tick_type now, bool after_release) noexcept {
+    const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: a heuristic
+    const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
+    if (gov_.should_refresh(now, CW::queued(c) != 0, gate_closed, after_release))
+      port_.request_usage_refresh();
+  }
+
+  // The freshest time any poll has seen: a granter woken by someone else judges with it.
+  tick_type newest(tick_type now) const noexcept {
+    // relaxed x2: bookkeeping; a slightly old value only delays a decision to the next poll.
+    if (!polled_.load(std::memory_order_relaxed)) return now;
+    const tick_type seen = last_poll_.load(std::memory_order_relaxed);
+    return Tk::before(now, seen) ? seen : now;
   }
 
   // Lower occ by n (records already freed) and, if anyone is queued, run or request a grant.
@@ -579,6 +679,8 @@ class Limiter {
 
   // The granter. Runs only while holding the token, so it is the wait queue's one consumer.
   void run_grants(tick_type now) noexcept {
+    now = newest(now);
+    govern(now);
     bool changed = false;
     for (;;) {
       // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
@@ -586,6 +688,7 @@ class Limiter {
       if (entry == kNoFront) {
         if (!fifo_.try_pop(entry)) {
           if (finish_grants()) break;
+          govern(now);
           continue;
         }
         front_.store(entry, std::memory_order_relaxed);
@@ -596,6 +699,7 @@ class Limiter {
       const bool ours = detail::QueueEntry::matches(entry, w);
       if (ours && phase == Phase::kPreparing) {  // its enqueue will kick us once it is published
         if (finish_grants()) break;
+        govern(now);
         continue;
       }
       if (!ours || phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
@@ -607,6 +711,7 @@ class Limiter {
       }
       if (!reserve_for_queue(now)) {
         if (finish_grants()) break;
+        govern(now);
         continue;
       }
       const Permit p = slots_.claim(now, true);
@@ -714,7 +819,6 @@ class Limiter {
   Port& port_;
   alignas(kCacheLine) atomic<word_type> ctl_;
   alignas(kCacheLine) atomic<uint32_t> limit_;
-  atomic<uint32_t> headroom_;
   atomic<tick_type> cooldown_;
   atomic<tick_type> max_hold_;
   atomic<tick_type> default_pause_;
@@ -723,6 +827,7 @@ class Limiter {
   atomic<bool> polled_;
   atomic<uint32_t> front_;
   AtomicCounters counters_;
+  Governor gov_;
   detail::SlotTable<atomics, tick_type, counter_type, MaxSlots> slots_;
   detail::TicketTable<atomics, tick_type, MaxWaiters> tickets_;
   Ring<uint32_t, kQueueCapacity, atomics> fifo_;

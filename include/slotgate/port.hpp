@@ -10,14 +10,33 @@
 //                                             // re-polls; called from whatever thread (or
 //                                             // interrupt) changed something a waiter awaits
 //
+// and, optionally, a usage source (both or neither; the gate is compiled in only with them):
+//   bool read_usage(UsageReading<tick_type>& out) noexcept;  // the latest cached reading, or
+//                                             // false for none; never waits for I/O
+//   void request_usage_refresh() noexcept;    // start a fetch in the background if none runs;
+//                                             // returns at once; requests may merge
+//
 // The core never reads a clock: every operation that needs the time takes `now` from the
 // caller, so the same core runs on a virtual clock, SysTick or CLOCK_MONOTONIC. A port's
 // helpers (blocking acquire, RAII guards) read the clock and call the core.
 #pragma once
 
 #include <type_traits>
+#include <utility>
+
+#include "slotgate/usage.hpp"
 
 namespace slotgate {
+
+template <class Port, class = void>
+struct HasUsageSource : std::false_type {};
+
+template <class Port>
+struct HasUsageSource<Port,
+                      std::void_t<decltype(std::declval<Port&>().read_usage(
+                                      std::declval<UsageReading<typename Port::tick_type>&>())),
+                                  decltype(std::declval<Port&>().request_usage_refresh())>>
+    : std::true_type {};
 
 template <class Port>
 struct PortCheck {

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "slotgate/usage.hpp"
+
 namespace slotgate {
 
 // Monotonic counters (they wrap at the port's counter width: 2^32 on microcontrollers).
@@ -27,22 +29,37 @@ struct Counters {
   uint64_t held_back_pause = 0;       // ... by a pause
   uint64_t waiters_ahead = 0;         // try_acquire refused to barge past queued waiters
   uint64_t clock_regressions = 0;     // times a poll saw time go backwards
+  uint64_t readings = 0;              // usage readings taken in
+  uint64_t bad_readings = 0;          // readings ignored: implausible, from the future, older
+  uint64_t refresh_requests = 0;      // times the port was asked for a fresh reading
+  uint64_t headroom_steps_up = 0;     // times H was raised
+  uint64_t headroom_steps_down = 0;   // times H recovered by one
 };
 
 template <class Tick>
 struct Snapshot {
-  uint32_t limit = 0;                // L, as configured
-  uint32_t effective_limit = 0;      // L - H: what grants are checked against
-  uint32_t headroom = 0;             // H
-  uint32_t held = 0;                 // permits out (including granted, unclaimed tickets)
-  uint32_t cooling = 0;              // released slots still counting against the limit
-  uint32_t queued = 0;               // tickets in the wait queue
-  uint32_t tickets_outstanding = 0;  // ticket records in use (queued + unresolved)
+  uint32_t limit = 0;            // L, as configured
+  uint32_t effective_limit = 0;  // L - H: what grants are checked against
+  uint32_t headroom = 0;         // H
+  HeadroomReason headroom_reason = HeadroomReason::kNone;
+  Tick headroom_since = 0;             // when H last changed (meaningful when headroom > 0)
+  uint32_t limit_before_headroom = 0;  // L when H last rose from 0
+  uint32_t headroom_rejected = 0;      // the part of H due to upstream rejections
+  uint32_t headroom_foreign = 0;       // the part of H due to foreign usage in readings
+  uint32_t held = 0;                   // permits out (including granted, unclaimed tickets)
+  uint32_t cooling = 0;                // released slots still counting against the limit
+  uint32_t queued = 0;                 // tickets in the wait queue
+  uint32_t tickets_outstanding = 0;    // ticket records in use (queued + unresolved)
   bool closed = false;
   bool paused = false;
   Tick paused_until = 0;  // meaningful when paused
   Tick cooldown = 0;
   Tick max_hold = 0;
+  bool has_reading = false;       // a usage reading was taken in
+  uint32_t reading_sessions = 0;  // its session count
+  Tick reading_sampled_at = 0;    // when it was true (reading age = now - this)
+  bool gate_open = true;          // no usable reading: grants rest on cooldown alone
+  uint32_t gate_budget = 0;       // grants the current reading still allows (when not open)
   Counters counters;
 };
 

@@ -49,6 +49,11 @@ struct Deadline {
   constexpr void merge(Deadline other) noexcept {
     if (other.set) merge(other.at);
   }
+  // Keep t if it is strictly after now and earlier than this deadline: what is already due
+  // is acted on by the caller, not waited for.
+  constexpr void merge_after(Tick t, Tick now) noexcept {
+    if (Ticks<Tick>::before(now, t)) merge(t);
+  }
 };
 
 }  // namespace slotgate

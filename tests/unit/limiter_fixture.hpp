@@ -59,6 +59,11 @@ class LimiterTest : public ::testing::Test {
     EXPECT_TRUE(p.valid());
     return p;
   }
+  Permit take_unchecked() {
+    Permit p;
+    lim.try_acquire(now(), p);
+    return p;
+  }
   Status try_take() {
     Permit p;
     const Status s = lim.try_acquire(now(), p);

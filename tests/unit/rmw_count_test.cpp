@@ -79,13 +79,30 @@ TEST_F(RmwCount, FastPathWithoutCooldownIsTwoPlusTwo) {
 }
 
 TEST_F(RmwCount, FastPathWithCooldownIsTwoPlusOneThenTwoToReclaim) {
-  configure(10);
+  L::config_type c;
+  c.limit = 1;
+  c.cooldown = 10;
+  ASSERT_EQ(lim.configure(c), Status::kOk);
   Permit p;
   EXPECT_EQ(count([&] { ASSERT_EQ(lim.try_acquire(port.now(), p), Status::kOk); }), 2);
   EXPECT_EQ(count([&] { ASSERT_EQ(lim.release(p, port.now()), Status::kOk); }), 1);
   port.advance(10);
-  // The cooled slot is freed by whoever needs it next (here: poll), two RMWs.
-  EXPECT_EQ(count([&] { lim.poll(port.now()); }), 2 + 1 /* poll's clock bookkeeping */);
+  // The next acquirer frees the cooled slot (2: its record, then the word) and takes it (2).
+  EXPECT_EQ(count([&] { ASSERT_EQ(lim.try_acquire(port.now(), p), Status::kOk); }), 2 + 2);
+}
+
+TEST_F(RmwCount, GatedFastPathCostsNoExtraRmw) {
+  configure(0);
+  port.set_usage(1, port.now());
+  L::config_type c;
+  c.limit = 4;
+  c.gate.max_age = 1000;
+  ASSERT_EQ(lim.configure(c), Status::kOk);
+  lim.poll(port.now());  // takes the reading in: budget 3
+  ASSERT_FALSE(lim.snapshot().gate_open);
+  Permit p;
+  EXPECT_EQ(count([&] { ASSERT_EQ(lim.try_acquire(port.now(), p), Status::kOk); }), 2);
+  EXPECT_EQ(count([&] { ASSERT_EQ(lim.release(p, port.now()), Status::kOk); }), 2);
 }
 
 TEST_F(RmwCount, RefusalsTakeNoRmwOnTheHotWord) {

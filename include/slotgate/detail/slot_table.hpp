@@ -68,6 +68,7 @@ class SlotTable {
       Record& r = records_[i];
       r.word.store(SlotWord::make(0, SlotPhase::kFree), std::memory_order_relaxed);
       r.stamp.store(0, std::memory_order_relaxed);
+      r.granted_at.store(0, std::memory_order_relaxed);
       r.reclaimed_gen.store(0, std::memory_order_relaxed);
       r.fast_grants.store(0, std::memory_order_relaxed);
       r.queue_grants.store(0, std::memory_order_relaxed);
@@ -96,6 +97,7 @@ class SlotTable {
           continue;
         // relaxed x3: the record is ours alone while Claiming; the release below publishes.
         r.stamp.store(now, std::memory_order_relaxed);
+        r.granted_at.store(now, std::memory_order_relaxed);
         auto& counter = from_queue ? r.queue_grants : r.fast_grants;
         counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         // release: pairs with acquire loads in release/reclaim/scan, publishing the stamp.
@@ -190,6 +192,39 @@ class SlotTable {
     return reclaimed;
   }
 
+  struct UsageCensus {
+    uint32_t nonfree = 0;        // records not Free
+    uint32_t granted_since = 0;  // grants at or after `since` (Claiming ones included)
+    uint32_t freed_since = 0;    // Free records whose cooldown ended at or after `freed_after`
+  };
+
+  // For the usage gate: how many grants a reading may be missing, and how many of our sessions
+  // it may still count. The table keeps the latest grant time of every record, which is all
+  // the gate needs: a record granted again since `since` held a session that ended and cooled
+  // down before it, so the upstream no longer counts it (given cooldown >= the upstream's lag).
+  // Wait-free; a record changing during the scan is counted on the safe side.
+  UsageCensus usage_census(Tick since, Tick freed_after) const noexcept {
+    UsageCensus u;
+    for (size_t i = 0; i < MaxSlots; ++i) {
+      const Record& r = records_[i];
+      // acquire: pairs with the release that published the phase, so the times belong to it.
+      const uint32_t w = r.word.load(std::memory_order_acquire);
+      const SlotPhase p = SlotWord::phase(w);
+      if (p != SlotPhase::kFree) ++u.nonfree;
+      if (SlotWord::gen(w) == 0) continue;  // never granted
+      if (p == SlotPhase::kClaiming) {      // being granted right now
+        ++u.granted_since;
+        continue;
+      }
+      // relaxed x2: ordered by the acquire above; a newer value only makes us more careful.
+      if (!Tk::before(r.granted_at.load(std::memory_order_relaxed), since)) ++u.granted_since;
+      if (p == SlotPhase::kFree &&
+          !Tk::before(r.stamp.load(std::memory_order_relaxed), freed_after))
+        ++u.freed_since;
+    }
+    return u;
+  }
+
   struct Census {
     uint32_t held = 0;
     uint32_t cooling = 0;
@@ -212,16 +247,16 @@ class SlotTable {
     return c;
   }
 
-  // The earliest time a cooldown ends or a lease expires. Wait-free.
-  Deadline<Tick> next_deadline(Tick max_hold) const noexcept {
+  // The earliest time after `now` a cooldown ends or a lease expires. Wait-free.
+  Deadline<Tick> next_deadline(Tick max_hold, Tick now) const noexcept {
     Deadline<Tick> d;
     for (size_t i = 0; i < MaxSlots; ++i) {
       const Record& r = records_[i];
       // acquire: pairs with the release that published the phase, so stamp belongs to it.
       const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_acquire));
       const Tick stamp = r.stamp.load(std::memory_order_relaxed);
-      if (p == SlotPhase::kCooling) d.merge(stamp);
-      if (p == SlotPhase::kHeld && max_hold != 0) d.merge(Tick(stamp + max_hold));
+      if (p == SlotPhase::kCooling) d.merge_after(stamp, now);
+      if (p == SlotPhase::kHeld && max_hold != 0) d.merge_after(Tick(stamp + max_hold), now);
     }
     return d;
   }
@@ -229,7 +264,8 @@ class SlotTable {
  private:
   struct Record {
     atomic<uint32_t> word;
-    atomic<Tick> stamp;  // Held: granted at; Cooling: cooldown ends at
+    atomic<Tick> stamp;       // Held: granted at; Cooling (and Free after it): cooldown end
+    atomic<Tick> granted_at;  // the latest grant of this record, kept after it ends
     atomic<uint32_t> reclaimed_gen;
     // Written only by the thread that holds the record in Claiming: no RMW needed.
     atomic<Counter> fast_grants;

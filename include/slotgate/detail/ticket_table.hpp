@@ -173,14 +173,14 @@ class TicketTable {
     return false;
   }
 
-  // The earliest deadline of a waiting ticket. Wait-free.
-  Deadline<Tick> next_deadline() const noexcept {
+  // The earliest deadline after `now` of a waiting ticket. Wait-free.
+  Deadline<Tick> next_deadline(Tick now) const noexcept {
     Deadline<Tick> d;
     for (size_t i = 0; i < MaxWaiters; ++i) {
       // acquire: pairs with publish's release, so the deadline belongs to this ticket.
       const uint32_t w = records_[i].word.load(std::memory_order_acquire);
       if (W::phase(w) == TicketPhase::kWaiting && (w & W::kTimed) != 0)
-        d.merge(records_[i].deadline.load(std::memory_order_relaxed));
+        d.merge_after(records_[i].deadline.load(std::memory_order_relaxed), now);
     }
     return d;
   }

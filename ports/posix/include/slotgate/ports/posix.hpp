@@ -1,6 +1,8 @@
 // The `posix` port: CLOCK_MONOTONIC in nanoseconds, and blocking helpers for threads.
 //
 //   slotgate::posix::Port                the port type (64-bit ticks and control word)
+//   UsagePoller                          turns a blocking usage fetch into the port's
+//                                        nonblocking usage source (posix_usage.hpp)
 //   acquire_for(limiter, timeout, permit)  blocks until granted, timed out or closed
 //   acquire(limiter, permit)               blocks until granted or closed
 //   PermitGuard                          releases its permit when it goes out of scope
@@ -21,8 +23,21 @@
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
+#include "slotgate/usage.hpp"
 
 namespace slotgate::posix {
+
+// A cached usage reading, kept fresh on request by whoever implements it (UsagePoller).
+class UsageSource {
+ public:
+  // The latest reading, or false for none. Must never wait for I/O.
+  virtual bool read(UsageReading<uint64_t>& out) const noexcept = 0;
+  // Start a fetch if none runs; return at once.
+  virtual void request_refresh() noexcept = 0;
+
+ protected:
+  ~UsageSource() = default;
+};
 
 class Port {
  public:
@@ -59,6 +74,22 @@ class Port {
     cv_.notify_all();
   }
 
+  // Give the port a usage source (nullptr: none; the limiter then runs on cooldown alone). The
+  // source must outlive its use by the limiter. Wait-free.
+  void attach_usage(UsageSource* source) noexcept {
+    usage_.store(source, std::memory_order_release);  // pairs with the acquire in read_usage
+  }
+  // The port contract's usage source: nonblocking. The virtual call is off the fast path: the
+  // limiter consults it only when it judges the gate.
+  bool read_usage(UsageReading<tick_type>& out) noexcept {
+    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    return s != nullptr && s->read(out);
+  }
+  void request_usage_refresh() noexcept {
+    UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    if (s != nullptr) s->request_refresh();
+  }
+
   // The wake-up count; read it before checking for the awaited condition, then wait on it.
   uint32_t epoch() const noexcept { return epoch_.load(std::memory_order_seq_cst); }
 
@@ -85,6 +116,7 @@ class Port {
   std::atomic<uint32_t> sleepers_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
+  std::atomic<UsageSource*> usage_{nullptr};
 };
 
 // Block until a permit is granted, the deadline passes (kTimedOut) or the limiter closes

@@ -1,8 +1,11 @@
-// The `sim` port: a virtual clock for tests and the simulator.
+// The `sim` port: a virtual clock and a scripted usage source, for tests and the simulator.
 //
 // Time moves only when the owner says so, so every scenario is exact and repeatable; the tick
 // width is a template parameter, so tests can run a 32-bit clock that starts just below its
 // wraparound and crosses it. notify() only counts (nobody sleeps on a virtual clock).
+//
+//   sim::BasicPort  clock and notify only: the limiter runs on cooldown alone
+//   sim::Port       plus a usage source whose reading the owner sets (set_usage / clear_usage)
 #pragma once
 
 #include <stdint.h>
@@ -10,18 +13,21 @@
 #include <atomic>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/usage.hpp"
 
 namespace slotgate::sim {
 
 template <class Tick = uint64_t, class Word = uint64_t, class Atomics = StdAtomics>
-class Port {
+class BasicPort {
  public:
   using tick_type = Tick;
   using word_type = Word;
   using counter_type = Word;
   using atomics = Atomics;
 
-  explicit Port(Tick start = 0) noexcept : now_(start) {}
+  explicit BasicPort(Tick start = 0) noexcept : now_(start) {}
+  BasicPort(const BasicPort&) = delete;
+  BasicPort& operator=(const BasicPort&) = delete;
 
   // The virtual time. Wait-free, interrupt-safe.
   Tick now() const noexcept { return now_.load(std::memory_order_acquire); }
@@ -38,6 +44,60 @@ class Port {
   // acquire/release on now_: a thread that reads a time sees what was done before it was set.
   std::atomic<Tick> now_;
   std::atomic<uint64_t> notifications_{0};  // relaxed: a statistic
+};
+
+template <class Tick = uint64_t, class Word = uint64_t, class Atomics = StdAtomics>
+class Port : public BasicPort<Tick, Word, Atomics> {
+ public:
+  using BasicPort<Tick, Word, Atomics>::BasicPort;
+
+  // Script the source: from now on read_usage returns this reading. One writer at a time
+  // (the test or simulator); readers never wait.
+  void set_usage(uint32_t sessions, Tick sampled_at) noexcept { write(true, sessions, sampled_at); }
+  // From now on there is no reading (a failed fetch).
+  void clear_usage() noexcept { write(false, 0, 0); }
+
+  // The port contract's usage source. Lock-free: it retries only while a write is under way.
+  bool read_usage(UsageReading<Tick>& out) const noexcept {
+    for (;;) {
+      // A seqlock without fences: the version is odd while a write is under way.
+      const uint32_t v1 = version_.load(std::memory_order_acquire);  // pairs with write's last
+      if (v1 & 1u) continue;
+      // acquire x3: a value from the next write carries its odd version with it, so the
+      // re-check below sees that version and we retry.
+      const bool valid = valid_.load(std::memory_order_acquire);
+      UsageReading<Tick> r;
+      r.sessions = sessions_.load(std::memory_order_acquire);
+      r.sampled_at = at_.load(std::memory_order_acquire);
+      if (version_.load(std::memory_order_relaxed) != v1) continue;  // ordered by the acquires
+      if (valid) out = r;
+      return valid;
+    }
+  }
+  // Counts requests; the owner decides when a new reading "arrives". Wait-free.
+  void request_usage_refresh() noexcept {
+    refresh_requests_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  }
+  uint64_t refresh_requests() const noexcept {
+    return refresh_requests_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  void write(bool valid, uint32_t sessions, Tick at) noexcept {
+    const uint32_t v = version_.load(std::memory_order_relaxed);  // one writer
+    version_.store(v + 1, std::memory_order_relaxed);  // ordered by the release stores below
+    // release x3: pair with the reader's acquire loads (see read_usage).
+    valid_.store(valid, std::memory_order_release);
+    sessions_.store(sessions, std::memory_order_release);
+    at_.store(at, std::memory_order_release);
+    version_.store(v + 2, std::memory_order_release);  // pairs with the reader's first load
+  }
+
+  std::atomic<uint32_t> version_{0};
+  std::atomic<bool> valid_{false};
+  std::atomic<uint32_t> sessions_{0};
+  std::atomic<Tick> at_{0};
+  std::atomic<uint64_t> refresh_requests_{0};
 };
 
 }  // namespace slotgate::sim

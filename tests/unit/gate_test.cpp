@@ -1,0 +1,206 @@
+// The usage gate: grants are checked against the upstream's own count.
+#include "limiter_fixture.hpp"
+
+namespace slotgate::test {
+namespace {
+
+template <class C>
+class Gate : public LimiterTest<C> {
+ protected:
+  using Tick = typename LimiterTest<C>::Tick;
+  // limit 4, readings usable for 1000 ticks, no visibility lag, repoll every 200.
+  void SetUp() override { gate(4, 1000, 0, 200); }
+  void gate(uint32_t limit, Tick max_age, Tick lag, Tick repoll, Tick cooldown = 0) {
+    typename LimiterTest<C>::L::config_type c;
+    c.limit = limit;
+    c.cooldown = cooldown;
+    c.gate.max_age = max_age;
+    c.gate.visibility_lag = lag;
+    c.gate.repoll_interval = repoll;
+    c.headroom.track_foreign = false;  // these tests are about the gate alone
+    ASSERT_EQ(this->lim.configure(c), Status::kOk);
+  }
+  // A reading taken just now, taken in by a poll.
+  void reading(uint32_t sessions, Tick age = 0) {
+    this->port.set_usage(sessions, Tick(this->now() - age));
+    this->poll();
+  }
+  int waiters_granted(const std::vector<Ticket>& ts) {
+    int n = 0;
+    for (const Ticket& t : ts) n += this->lim.state(t) == TicketState::kGranted;
+    return n;
+  }
+};
+TYPED_TEST_SUITE(Gate, Clocks);
+
+TYPED_TEST(Gate, HoldsWhenTheUpstreamIsAtTheLimit) {
+  this->reading(4);
+  EXPECT_FALSE(this->snap().gate_open);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  const Ticket t = this->wait();
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  EXPECT_GE(this->snap().counters.held_back_gate, 1u);
+}
+
+TYPED_TEST(Gate, AdmitsOneBelowTheLimitAndOnlyOnePerReading) {
+  this->reading(3);
+  std::vector<Ticket> ts;
+  for (int i = 0; i < 3; ++i) ts.push_back(this->wait());
+  this->poll();
+  EXPECT_EQ(this->waiters_granted(ts), 1);
+  EXPECT_EQ(this->try_take(), Status::kWaitersAhead);
+  // The upstream now counts that session too: still at the limit, nobody else gets in.
+  this->advance(10);
+  this->reading(4);
+  EXPECT_EQ(this->waiters_granted(ts), 1);
+  // It finished: one more.
+  this->advance(10);
+  this->reading(3);
+  EXPECT_EQ(this->waiters_granted(ts), 2);
+}
+
+TYPED_TEST(Gate, OneReadingAdmitsItsWholeBudget) {
+  this->reading(1);  // L - 3
+  std::vector<Ticket> ts;
+  for (int i = 0; i < 5; ++i) ts.push_back(this->wait());
+  this->poll();
+  EXPECT_EQ(this->waiters_granted(ts), 3);
+  EXPECT_EQ(this->lim.state(ts[3]), TicketState::kWaiting);
+  EXPECT_EQ(this->snap().gate_budget, 0u);
+}
+
+TYPED_TEST(Gate, GrantsAfterTheSampleAreCounted) {
+  this->take();
+  this->take();  // two sessions the upstream has not seen yet
+  this->advance(10);
+  this->port.set_usage(1, typename TestFixture::Tick(this->now() - 20));  // sampled before both
+  this->poll();
+  EXPECT_EQ(this->snap().gate_budget, 1u);  // 4 - 1 - 2
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+}
+
+TYPED_TEST(Gate, VisibilityLagCountsGrantsJustBeforeTheSample) {
+  this->gate(4, 1000, /*lag=*/50, 200);
+  this->take();
+  this->advance(30);
+  // Sampled 30 after the grant, but the upstream needs 50 to show it: count it.
+  this->reading(0);
+  EXPECT_EQ(this->snap().gate_budget, 3u);
+  this->advance(100);
+  this->reading(1);  // now it shows
+  EXPECT_EQ(this->snap().gate_budget, 3u);
+}
+
+TYPED_TEST(Gate, AppliesToTheFastPathToo) {
+  this->reading(2);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  EXPECT_EQ(this->snap().held, 2u);
+}
+
+TYPED_TEST(Gate, FallsBackToCooldownAloneWithoutAReading) {
+  this->poll();
+  EXPECT_TRUE(this->snap().gate_open);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kNoSlot);
+}
+
+TYPED_TEST(Gate, StaleReadingIsIgnored) {
+  this->reading(4, /*age=*/1001);
+  EXPECT_TRUE(this->snap().gate_open);
+  EXPECT_TRUE(this->snap().has_reading);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Gate, ClosedGateOpensWhenItsReadingAgesOut) {
+  this->reading(4);
+  const Ticket t = this->wait();
+  auto r = this->poll();
+  ASSERT_TRUE(r.next.set);
+  this->advance(1001);
+  this->poll();
+  EXPECT_TRUE(this->snap().gate_open);
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+}
+
+TYPED_TEST(Gate, TheFastPathNoticesAnAgedOutReadingItself) {
+  this->reading(4);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  this->advance(1001);
+  EXPECT_EQ(this->try_take(), Status::kOk);  // no poll in between
+}
+
+TYPED_TEST(Gate, AsksForReadingsWhileWaitersAreHeldAndStopsWhenTheyAreGone) {
+  this->reading(4);
+  const uint64_t base = this->port.refresh_requests();
+  EXPECT_EQ(this->snap().counters.refresh_requests, 0u);  // nobody waits yet
+  const Ticket t = this->wait();
+  EXPECT_EQ(this->port.refresh_requests(), base + 1);  // held by the gate: ask
+  auto r = this->poll();
+  EXPECT_EQ(this->port.refresh_requests(), base + 1);  // not again before repoll_interval
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, this->at(200));  // the repoll is a deadline
+  this->advance(200);
+  this->poll();
+  EXPECT_EQ(this->port.refresh_requests(), base + 2);
+  ASSERT_EQ(this->lim.cancel(t, this->now()), Status::kOk);
+  this->advance(200);
+  this->poll();
+  this->advance(200);
+  this->poll();
+  EXPECT_EQ(this->port.refresh_requests(), base + 2);  // the queue drained: no more requests
+  EXPECT_EQ(this->snap().counters.refresh_requests, base + 2);
+}
+
+TYPED_TEST(Gate, AsksAfterEveryReleaseWhileHeld) {
+  this->gate(2, 1000, 0, 100000);
+  const Permit a = this->take(), b = this->take();
+  this->reading(2);
+  this->wait();
+  this->poll();
+  const uint64_t base = this->port.refresh_requests();
+  ASSERT_EQ(this->release(a), Status::kOk);
+  EXPECT_EQ(this->port.refresh_requests(), base + 1);
+  ASSERT_EQ(this->release(b), Status::kOk);
+  EXPECT_EQ(this->port.refresh_requests(), base + 2);
+}
+
+TYPED_TEST(Gate, BadReadingsAreIgnoredAndCounted) {
+  using T = typename TestFixture::Tick;
+  this->reading(100000);  // implausible
+  EXPECT_EQ(this->snap().counters.bad_readings, 1u);
+  EXPECT_FALSE(this->snap().has_reading);
+  this->port.set_usage(1, T(this->now() + 5));  // from the future
+  this->poll();
+  EXPECT_EQ(this->snap().counters.bad_readings, 2u);
+  this->reading(3);  // a good one
+  EXPECT_EQ(this->snap().reading_sessions, 3u);
+  this->port.set_usage(0, T(this->now() - 10));  // goes back in time
+  this->poll();
+  EXPECT_EQ(this->snap().counters.bad_readings, 3u);
+  EXPECT_EQ(this->snap().reading_sessions, 3u);
+  // A source stuck on garbage is counted once per reading, and the limiter runs on.
+  this->advance(2000);
+  this->port.set_usage(999999, this->now());
+  for (int i = 0; i < 5; ++i) this->poll();
+  EXPECT_EQ(this->snap().counters.bad_readings, 4u);
+  EXPECT_TRUE(this->snap().gate_open);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->snap().counters.readings, 1u);
+}
+
+TYPED_TEST(Gate, AFailedFetchLeavesTheLastReadingToAgeOut) {
+  this->reading(4);
+  this->port.clear_usage();
+  this->poll();
+  EXPECT_FALSE(this->snap().gate_open);
+  this->advance(1001);
+  this->poll();
+  EXPECT_TRUE(this->snap().gate_open);
+}
+
+}  // namespace
+}  // namespace slotgate::test
