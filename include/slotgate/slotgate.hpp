@@ -11,3 +11,5 @@
 #include "slotgate/snapshot.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
+#include "slotgate/usage.hpp"
+#include "slotgate/usage_cell.hpp"

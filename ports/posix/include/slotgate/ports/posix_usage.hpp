@@ -9,8 +9,8 @@
 //   - a reading's sampled_at is the fetch's start: the upstream's answer was true at some
 //     instant after it, so grants made since are counted as possibly missing (the safe side);
 //   - after each fetch the port is notified, so waiters re-poll and take the reading in.
-// read() is lock-free (a seqlock it retries only while a reading is being written, which is a
-// few stores); request_refresh() is one exchange and at most one sem_post: both never block.
+// read() is lock-free (a UsageCell); request_refresh() is one exchange and at most one
+// sem_post: both never block.
 #pragma once
 
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "slotgate/ports/posix.hpp"
+#include "slotgate/usage_cell.hpp"
 
 namespace slotgate::posix {
 
@@ -49,22 +50,7 @@ class UsagePoller final : public UsageSource {
   UsagePoller(const UsagePoller&) = delete;
   UsagePoller& operator=(const UsagePoller&) = delete;
 
-  bool read(UsageReading<uint64_t>& out) const noexcept override {
-    for (;;) {
-      // A seqlock without fences: the version is odd while a reading is being written.
-      const uint32_t v1 = version_.load(std::memory_order_acquire);  // pairs with publish's last
-      if (v1 & 1u) continue;
-      // acquire x3: a value from the next write carries its odd version with it, so the
-      // re-check below sees that version and we retry.
-      const bool valid = valid_.load(std::memory_order_acquire);
-      UsageReading<uint64_t> r;
-      r.sessions = sessions_.load(std::memory_order_acquire);
-      r.sampled_at = at_.load(std::memory_order_acquire);
-      if (version_.load(std::memory_order_relaxed) != v1) continue;  // ordered by the acquires
-      if (valid) out = r;
-      return valid;
-    }
-  }
+  bool read(UsageReading<uint64_t>& out) const noexcept override { return cell_.read(out); }
 
   void request_refresh() noexcept override {
     // acq_rel: pairs with the fetch thread's exchange; only the request that finds none
@@ -89,21 +75,11 @@ class UsagePoller final : public UsageSource {
       const uint64_t started = Port::now();
       uint32_t sessions = 0;
       const bool ok = fetch_(sessions);
-      publish(ok, sessions, started);
+      cell_.write(ok, sessions, started);
       if (!ok) failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
       fetches_.fetch_add(1, std::memory_order_release);            // pairs with fetches()' acquire
       port_.notify();
     }
-  }
-
-  void publish(bool valid, uint32_t sessions, uint64_t at) noexcept {
-    const uint32_t v = version_.load(std::memory_order_relaxed);  // one writer: this thread
-    version_.store(v + 1, std::memory_order_relaxed);  // ordered by the release stores below
-    // release x3: pair with read()'s acquire loads.
-    valid_.store(valid, std::memory_order_release);
-    sessions_.store(sessions, std::memory_order_release);
-    at_.store(at, std::memory_order_release);
-    version_.store(v + 2, std::memory_order_release);  // pairs with read()'s first load
   }
 
   Port& port_;
@@ -112,10 +88,7 @@ class UsagePoller final : public UsageSource {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> requested_{false};
-  std::atomic<uint32_t> version_{0};
-  std::atomic<bool> valid_{false};
-  std::atomic<uint32_t> sessions_{0};
-  std::atomic<uint64_t> at_{0};
+  UsageCell<uint64_t> cell_;
   std::atomic<uint64_t> fetches_{0};
   std::atomic<uint64_t> failures_{0};
 };

@@ -14,6 +14,7 @@
 
 #include "slotgate/atomics.hpp"
 #include "slotgate/usage.hpp"
+#include "slotgate/usage_cell.hpp"
 
 namespace slotgate::sim {
 
@@ -53,27 +54,14 @@ class Port : public BasicPort<Tick, Word, Atomics> {
 
   // Script the source: from now on read_usage returns this reading. One writer at a time
   // (the test or simulator); readers never wait.
-  void set_usage(uint32_t sessions, Tick sampled_at) noexcept { write(true, sessions, sampled_at); }
-  // From now on there is no reading (a failed fetch).
-  void clear_usage() noexcept { write(false, 0, 0); }
-
-  // The port contract's usage source. Lock-free: it retries only while a write is under way.
-  bool read_usage(UsageReading<Tick>& out) const noexcept {
-    for (;;) {
-      // A seqlock without fences: the version is odd while a write is under way.
-      const uint32_t v1 = version_.load(std::memory_order_acquire);  // pairs with write's last
-      if (v1 & 1u) continue;
-      // acquire x3: a value from the next write carries its odd version with it, so the
-      // re-check below sees that version and we retry.
-      const bool valid = valid_.load(std::memory_order_acquire);
-      UsageReading<Tick> r;
-      r.sessions = sessions_.load(std::memory_order_acquire);
-      r.sampled_at = at_.load(std::memory_order_acquire);
-      if (version_.load(std::memory_order_relaxed) != v1) continue;  // ordered by the acquires
-      if (valid) out = r;
-      return valid;
-    }
+  void set_usage(uint32_t sessions, Tick sampled_at) noexcept {
+    cell_.write(true, sessions, sampled_at);
   }
+  // From now on there is no reading (a failed fetch).
+  void clear_usage() noexcept { cell_.write(false, 0, 0); }
+
+  // The port contract's usage source. Lock-free.
+  bool read_usage(UsageReading<Tick>& out) const noexcept { return cell_.read(out); }
   // Counts requests; the owner decides when a new reading "arrives". Wait-free.
   void request_usage_refresh() noexcept {
     refresh_requests_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
@@ -83,20 +71,7 @@ class Port : public BasicPort<Tick, Word, Atomics> {
   }
 
  private:
-  void write(bool valid, uint32_t sessions, Tick at) noexcept {
-    const uint32_t v = version_.load(std::memory_order_relaxed);  // one writer
-    version_.store(v + 1, std::memory_order_relaxed);  // ordered by the release stores below
-    // release x3: pair with the reader's acquire loads (see read_usage).
-    valid_.store(valid, std::memory_order_release);
-    sessions_.store(sessions, std::memory_order_release);
-    at_.store(at, std::memory_order_release);
-    version_.store(v + 2, std::memory_order_release);  // pairs with the reader's first load
-  }
-
-  std::atomic<uint32_t> version_{0};
-  std::atomic<bool> valid_{false};
-  std::atomic<uint32_t> sessions_{0};
-  std::atomic<Tick> at_{0};
+  UsageCell<Tick> cell_;
   std::atomic<uint64_t> refresh_requests_{0};
 };
 
