@@ -551,23 +551,23 @@ class Limiter {
     // One headroom step per pause: a burst of rejections inside one pause is one event.
     const bool started = d == 0 || extend_pause(tick_type(now + d), now);
     if (started && gov_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
-      sync_effective_limit();
+      sync_effective_limit(now);
   }
 
   void apply_limit(uint32_t limit) noexcept {
     // relaxed: sync_effective_limit publishes the effective limit that grants act on.
     limit_.store(limit, std::memory_order_relaxed);
     gov_.clear_headroom();
-    sync_effective_limit();
+    sync_effective_limit(newest(0));
   }
 
-  // Make the control word's limit L - H for the current L and H. Lock-free: it repeats only
+  // Make the control word's limit L minus the slots held back now. Lock-free: it repeats only
   // while other threads change L, H or the word meanwhile.
-  void sync_effective_limit() noexcept {
+  void sync_effective_limit(tick_type now) noexcept {
     for (;;) {
       // relaxed x2: the limit field carries no data; the loop re-reads until it settles.
       const uint32_t limit = limit_.load(std::memory_order_relaxed);
-      const word_type target = limit - gov_.headroom(limit);
+      const word_type target = limit - gov_.held_back(now, limit);
       word_type c = ctl_.load(std::memory_order_relaxed);
       if (CW::lim(c) == target) return;
       ctl_.compare_exchange_weak(c, CW::with_lim(c, target), std::memory_order_relaxed,
@@ -587,7 +587,7 @@ class Limiter {
     // relaxed: demand is a heuristic for recovery.
     const word_type c = ctl_.load(std::memory_order_relaxed);
     gov_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c));
-    sync_effective_limit();  // a reading or a recovery may have moved H
+    sync_effective_limit(now);  // a reading, its age or a recovery may have moved H
     if constexpr (kHasUsageSource) {
       update_credit(now);
       request_refresh_if_held(now, false);
@@ -596,8 +596,9 @@ class Limiter {
 
   // The slot census for a reading sampled at `sampled_at`.
   auto census() const noexcept {
-    return [this](tick_type sampled_at) {
-      return slots_.usage_census(gov_.grants_since(sampled_at), sampled_at);
+    return [this](tick_type sampled_at, tick_type recent_freed_after, tick_type ours_freed_after) {
+      return slots_.usage_census(gov_.grants_since(sampled_at), recent_freed_after,
+                                 ours_freed_after);
     };
   }
 

@@ -13,8 +13,12 @@ struct GateConfig {
   // A reading is usable while now - sampled_at <= max_age. 0 turns the gate off (the limiter
   // then runs on cooldown alone).
   Tick max_age = 0;
-  // Grants made after sampled_at - visibility_lag are assumed missing from a reading.
+  // Grants made after sampled_at - visibility_lag are assumed missing from a reading (the
+  // upstream's lag before it counts a session, plus how stale its endpoint may serve).
   Tick visibility_lag = 0;
+  // How long the upstream may go on counting a session after its slot is free again: its lag
+  // beyond the cooldown (0 when the cooldown covers the lag, as it should).
+  Tick tail = 0;
   // While waiters are held (by the gate, or with no usable reading), ask the port for a fresh
   // reading at most this often, and after every release. 0: at every poll.
   Tick repoll_interval = 0;
@@ -31,6 +35,10 @@ struct HeadroomConfig {
   bool sticky = false;
   // Raise H to cover sessions that readings show beyond this limiter's own.
   bool track_foreign = true;
+  // Foreign usage must show in every reading for this long before H rises for it (0: at
+  // once). Readings already count foreign sessions in the gate; H only has to cover them once
+  // readings go stale, so waiting out a passing spike costs nothing.
+  Tick foreign_confirm = 0;
 };
 
 template <class Tick>

@@ -39,7 +39,8 @@ struct Counters {
 template <class Tick>
 struct Snapshot {
   uint32_t limit = 0;            // L, as configured
-  uint32_t effective_limit = 0;  // L - H: what grants are checked against
+  uint32_t effective_limit = 0;  // what grants are checked against now: L - H without a usable
+                                 // reading, L - H_rejected with one (the gate counts foreign)
   uint32_t headroom = 0;         // H
   HeadroomReason headroom_reason = HeadroomReason::kNone;
   Tick headroom_since = 0;             // when H last changed (meaningful when headroom > 0)

@@ -127,9 +127,11 @@ TYPED_TEST(Headroom, ForeignUsageIsRespectedAfterReadingsGoStale) {
   this->lim.poll(this->now());
   auto s = this->lim.snapshot();
   EXPECT_EQ(s.headroom_foreign, 2u);
-  EXPECT_EQ(s.effective_limit, 2u);
+  EXPECT_EQ(s.headroom, 2u);
   EXPECT_EQ(s.headroom_reason, HeadroomReason::kForeign);
-  // Fresh reading: the gate counts the foreign sessions itself (budget 4 - 3 = 1).
+  // Fresh reading: the gate counts the foreign sessions itself (budget 4 - 3 = 1), so the
+  // occupancy limit does not hold them back a second time.
+  EXPECT_EQ(s.effective_limit, 4u);
   EXPECT_EQ(s.gate_budget, 1u);
   // Stale: the gate opens, but L_eff still leaves room for the 2 foreign sessions.
   this->port.advance(1001);
@@ -147,16 +149,28 @@ TYPED_TEST(Headroom, ForeignHeadroomRecoversOnlyWhenReadingsShowLess) {
   this->configure(4, /*recover_after=*/500);
   this->port.set_usage(2, this->now());  // 2 foreign, none ours
   this->lim.poll(this->now());
-  ASSERT_EQ(this->effective(), 2u);
+  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 2u);
   this->demand();
   this->port.advance(500);
   this->port.set_usage(4, this->now());  // ours 2 + the same 2 foreign
   this->lim.poll(this->now());
-  EXPECT_EQ(this->effective(), 2u);  // still there: no recovery
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 2u);  // still there: no recovery
   this->port.advance(500);
   this->port.set_usage(3, this->now());  // one foreign session left
   this->lim.poll(this->now());
-  EXPECT_EQ(this->effective(), 3u);
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 1u);
+}
+
+TYPED_TEST(Headroom, AKnownForeignClientAbsentFromTheReadingKeepsOneSlotFree) {
+  this->configure(4, 0);
+  this->port.set_usage(2, this->now());  // 2 foreign sessions
+  this->lim.poll(this->now());
+  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 2u);
+  this->port.advance(10);
+  this->port.set_usage(0, this->now());  // the other client went quiet
+  this->lim.poll(this->now());
+  // It may come back at any moment: one slot stays free for it.
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 3u);
 }
 
 TYPED_TEST(Headroom, ConfigureClearsHeadroom) {

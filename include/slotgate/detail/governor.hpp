@@ -9,13 +9,16 @@
 // whenever the granter runs, so a new reading, a release or a headroom step take effect at once.
 // Without a usable reading the credit is "open" and the limiter runs on cooldown alone.
 //
-// Headroom. H = H_rejected + H_foreign (at most L - 1) slots are held back, L_eff = L - H.
+// Headroom. H = H_rejected + H_foreign (at most L - 1) slots are held back: L_eff = L - H
+// without a usable reading; with one, L - H_rejected, since the gate then counts the foreign
+// sessions from the reading itself.
 //   H_rejected  +1 when a release reports a rejection that starts a pause (a burst of 429s in
 //               one pause is one event); -1 per recover_after of demand without one.
 //   H_foreign   raised to the sessions a reading shows beyond this limiter's own, so they are
 //               still respected when readings go stale; -1 per recover_after while readings
 //               show less. The gate itself uses L - H_rejected: a reading already counts the
-//               foreign sessions, and must not count them twice.
+//               foreign sessions it saw, and must not count them twice; while a known foreign
+//               client is absent from the reading it keeps one slot of room for its return.
 //   sticky      no recovery by itself; a manual limit change clears H.
 //
 // Threads. govern() runs only in the grant-token holder, so the reading and the recovery
@@ -46,7 +49,8 @@ class Governor {
 
   static bool valid(const GateConfig<Tick>& g, const HeadroomConfig<Tick>& h) noexcept {
     return Tk::valid_duration(g.max_age) && Tk::valid_duration(g.visibility_lag) &&
-           Tk::valid_duration(g.repoll_interval) && Tk::valid_duration(h.recover_after);
+           Tk::valid_duration(g.repoll_interval) && Tk::valid_duration(g.tail) &&
+           Tk::valid_duration(h.recover_after) && Tk::valid_duration(h.foreign_confirm);
   }
 
   void configure(const GateConfig<Tick>& g, const HeadroomConfig<Tick>& h) noexcept {
@@ -58,6 +62,8 @@ class Governor {
     recover_after_.store(h.recover_after, std::memory_order_relaxed);
     sticky_.store(h.sticky, std::memory_order_relaxed);
     track_foreign_.store(h.track_foreign, std::memory_order_relaxed);
+    tail_.store(g.tail, std::memory_order_relaxed);
+    foreign_confirm_.store(h.foreign_confirm, std::memory_order_relaxed);
   }
 
   // ---- headroom ------------------------------------------------------------------------------
@@ -67,6 +73,15 @@ class Governor {
     // relaxed x2: the caller publishes the result through a CAS on the control word.
     const uint32_t h =
         h_rejected_.load(std::memory_order_relaxed) + h_foreign_.load(std::memory_order_relaxed);
+    return h < limit ? h : limit - 1;
+  }
+
+  // The slots held back now: all of H without a usable reading; with one, the gate counts the
+  // foreign sessions itself (and keeps room for a known one it does not see), so only the
+  // rejected part. Wait-free.
+  uint32_t held_back(Tick now, uint32_t limit) const noexcept {
+    if (!usable(now)) return headroom(limit);
+    const uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: as above
     return h < limit ? h : limit - 1;
   }
 
@@ -130,8 +145,13 @@ class Governor {
     at_.store(r.sampled_at, std::memory_order_relaxed);
     valid_.store(true, std::memory_order_relaxed);
     readings_.fetch_add(1, std::memory_order_relaxed);
-    if (usable(now) && track_foreign_.load(std::memory_order_relaxed))
-      judge_foreign(now, limit, occupied, census(r.sampled_at));
+    if (usable(now) && track_foreign_.load(std::memory_order_relaxed)) {
+      // Our sessions still in the reading: freed after its earliest possible sample time less
+      // the tail.
+      const Tick freed_after =
+          Tick(grants_since(r.sampled_at) - tail_.load(std::memory_order_relaxed));
+      judge_foreign(now, limit, occupied, census(r.sampled_at, now, freed_after));
+    }
     return true;
   }
 
@@ -171,10 +191,18 @@ class Governor {
   uint32_t budget(Tick now, uint32_t gate_limit, uint32_t occupied, Census census) const noexcept {
     if (!usable(now)) return kOpen;
     const Tick at = at_.load(std::memory_order_relaxed);  // relaxed: token-holder state
-    const auto u = census(at);
+    // Grants since the reading that the upstream may still count: not freed more than `tail`
+    // ago.
+    const auto u = census(at, Tick(now - tail_.load(std::memory_order_relaxed)), at);
     // Grants whose CAS counted them but whose slot record is not claimed yet: recent too.
     const uint32_t in_flight = occupied > u.nonfree ? occupied - u.nonfree : 0;
-    const uint32_t used = sessions_.load(std::memory_order_relaxed) + u.granted_since + in_flight;
+    // A known foreign client (H_foreign) absent from this reading may come back at any
+    // moment: keep one slot of room for it.
+    const uint32_t known = h_foreign_.load(std::memory_order_relaxed);
+    const uint32_t seen = last_foreign_.load(std::memory_order_relaxed);
+    const uint32_t unseen = known > seen ? 1 : 0;
+    const uint32_t used =
+        sessions_.load(std::memory_order_relaxed) + u.granted_since + in_flight + unseen;
     return used >= gate_limit ? 0 : gate_limit - used;
   }
 
@@ -249,14 +277,28 @@ class Governor {
 
  private:
   // Sessions the reading shows beyond ours: ours are those occupying a slot now, plus those
-  // whose slot freed after the sample (they may still be in it).
+  // whose slot freed after the sample less the grace (they may still be in it). The estimate
+  // must hold in every reading for foreign_confirm before H rises to the smallest of them.
   template <class Usage>
   void judge_foreign(Tick now, uint32_t limit, uint32_t occupied, const Usage& u) noexcept {
     // relaxed throughout: token-holder state.
     const uint32_t ours = occupied + u.freed_since;
     const uint32_t s = sessions_.load(std::memory_order_relaxed);
-    const uint32_t foreign = s > ours ? s - ours : 0;
-    last_foreign_.store(foreign, std::memory_order_relaxed);
+    const uint32_t seen = s > ours ? s - ours : 0;
+    last_foreign_.store(seen, std::memory_order_relaxed);
+    uint32_t candidate = candidate_.load(std::memory_order_relaxed);
+    if (seen == 0 || candidate == 0) {
+      candidate = seen;
+      candidate_since_.store(now, std::memory_order_relaxed);
+    } else if (seen < candidate) {
+      candidate = seen;
+    }
+    candidate_.store(candidate, std::memory_order_relaxed);
+    const Tick confirm = foreign_confirm_.load(std::memory_order_relaxed);
+    if (candidate == 0 ||
+        !Tk::reached(Tick(candidate_since_.load(std::memory_order_relaxed) + confirm), now))
+      return;
+    const uint32_t foreign = candidate;
     const uint32_t have = h_foreign_.load(std::memory_order_relaxed);
     if (foreign <= have) return;
     const uint32_t before = headroom(limit);
@@ -283,6 +325,8 @@ class Governor {
   atomic<Tick> at_{0}, seen_at_{0};
   // Headroom.
   atomic<uint32_t> h_rejected_{0}, h_foreign_{0}, last_foreign_{0}, limit_before_{0};
+  atomic<uint32_t> candidate_{0};  // foreign usage seen in every reading since candidate_since_
+  atomic<Tick> candidate_since_{0}, tail_{0}, foreign_confirm_{0};
   atomic<uint8_t> reason_{0};
   atomic<Tick> since_{0}, quiet_since_{0};
   // Refresh requests.

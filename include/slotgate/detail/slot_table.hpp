@@ -4,8 +4,12 @@
 // word, so a permit (slot, generation) is honoured at most once, and a stale one never matches.
 //
 //   Free(g) --claim--> Claiming(g+1) --> Held(g+1) --release--> Releasing(g+1) --> Cooling(g+1)
-//      ^                                     |                                        |
-//      +--------------- release, no cooldown +--------------- cooldown over ----------+
+//      ^                                                                 |               |
+//      +----------------------------------------------- no cooldown -----+-- cooldown over
+//
+// The timestamp says when the current phase began or ends: Held, the grant; Cooling, the end
+// of the cooldown; Free, when the record became free (so the usage gate can tell how long ago
+// a session stopped).
 //
 // Claiming and Releasing are private to the one thread that won the CAS: it writes the record's
 // timestamp, then publishes the stable phase with a release store. Readers act only on the
@@ -114,17 +118,15 @@ class SlotTable {
     Record& r = records_[p.slot];
     const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
     uint32_t expected = held;
-    const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kReleasing;
     // acq_rel: acquire pairs with the claim's release (we end the session it began); release
     // publishes the end of the session to whoever claims the record next.
-    if (!r.word.compare_exchange_strong(expected, SlotWord::make(p.generation, next),
+    if (!r.word.compare_exchange_strong(expected,
+                                        SlotWord::make(p.generation, SlotPhase::kReleasing),
                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
       why = classify_mismatch(r, p);
       return SlotRelease::kRejected;
     }
-    if (cooldown == 0) return SlotRelease::kFreed;
-    begin_cooling(r, p.generation, now + cooldown);
-    return SlotRelease::kCooling;
+    return end_session(r, p.generation, now, cooldown);
   }
 
   // Give back a record the granter claimed for a waiter who left meanwhile. The record is the
@@ -176,34 +178,34 @@ class SlotTable {
       if (SlotWord::phase(w) != SlotPhase::kHeld) continue;
       if (!Tk::reached(r.stamp.load(std::memory_order_relaxed) + max_hold, now)) continue;
       const uint32_t gen = SlotWord::gen(w);
-      const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kReleasing;
       // acq_rel: same as release(); we race the holder's own release and one of us wins.
-      if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, next), std::memory_order_acq_rel,
-                                          std::memory_order_relaxed))
+      if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, SlotPhase::kReleasing),
+                                          std::memory_order_acq_rel, std::memory_order_relaxed))
         continue;
       // relaxed: read by the holder's late release only to explain its rejection.
       r.reclaimed_gen.store(gen, std::memory_order_relaxed);
       ++reclaimed;
-      if (cooldown == 0)
-        ++freed;
-      else
-        begin_cooling(r, gen, now + cooldown);
+      if (end_session(r, gen, now, cooldown) == SlotRelease::kFreed) ++freed;
     }
     return reclaimed;
   }
 
   struct UsageCensus {
     uint32_t nonfree = 0;        // records not Free
-    uint32_t granted_since = 0;  // grants at or after `since` (Claiming ones included)
-    uint32_t freed_since = 0;    // Free records whose cooldown ended at or after `freed_after`
+    uint32_t granted_since = 0;  // grants at or after `since` whose session may still count
+    uint32_t freed_since = 0;    // Free records that became free at or after `ours_freed_after`
   };
 
-  // For the usage gate: how many grants a reading may be missing, and how many of our sessions
-  // it may still count. The table keeps the latest grant time of every record, which is all
-  // the gate needs: a record granted again since `since` held a session that ended and cooled
-  // down before it, so the upstream no longer counts it (given cooldown >= the upstream's lag).
-  // Wait-free; a record changing during the scan is counted on the safe side.
-  UsageCensus usage_census(Tick since, Tick freed_after) const noexcept {
+  // For the usage gate: the grants a reading may be missing that the upstream may still count
+  // (granted at or after `since`, and still occupying the record or freed at or after
+  // `recent_freed_after`), and how many of our ended sessions a reading may still count (freed
+  // at or after `ours_freed_after`). The table keeps each record's latest grant: with more
+  // records than the limit the scan rotates through them, so that is the latest MaxSlots
+  // grants; a record granted again held a session that ended and was freed before, which the
+  // upstream no longer counts once `tail` has passed. Wait-free; a record changing during the
+  // scan is counted on the safe side.
+  UsageCensus usage_census(Tick since, Tick recent_freed_after,
+                           Tick ours_freed_after) const noexcept {
     UsageCensus u;
     for (size_t i = 0; i < MaxSlots; ++i) {
       const Record& r = records_[i];
@@ -217,10 +219,11 @@ class SlotTable {
         continue;
       }
       // relaxed x2: ordered by the acquire above; a newer value only makes us more careful.
-      if (!Tk::before(r.granted_at.load(std::memory_order_relaxed), since)) ++u.granted_since;
-      if (p == SlotPhase::kFree &&
-          !Tk::before(r.stamp.load(std::memory_order_relaxed), freed_after))
-        ++u.freed_since;
+      const Tick freed_at = r.stamp.load(std::memory_order_relaxed);
+      const bool gone = p == SlotPhase::kFree && Tk::before(freed_at, recent_freed_after);
+      if (!gone && !Tk::before(r.granted_at.load(std::memory_order_relaxed), since))
+        ++u.granted_since;
+      if (p == SlotPhase::kFree && !Tk::before(freed_at, ours_freed_after)) ++u.freed_since;
     }
     return u;
   }
@@ -272,10 +275,15 @@ class SlotTable {
     atomic<Counter> queue_grants;
   };
 
-  void begin_cooling(Record& r, uint32_t gen, Tick until) noexcept {
-    r.stamp.store(until, std::memory_order_relaxed);  // relaxed: published by the store below
-    // release: pairs with the acquire in reclaim_cooled / next_deadline, publishing the stamp.
-    r.word.store(SlotWord::make(gen, SlotPhase::kCooling), std::memory_order_release);
+  // Releasing -> Cooling until now + cooldown, or -> Free now.
+  SlotRelease end_session(Record& r, uint32_t gen, Tick now, Tick cooldown) noexcept {
+    // relaxed: the record is ours alone while Releasing; the store below publishes.
+    r.stamp.store(Tick(now + cooldown), std::memory_order_relaxed);
+    const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kCooling;
+    // release: pairs with the acquire of the next claimant, reclaim_cooled and the scans,
+    // publishing the stamp.
+    r.word.store(SlotWord::make(gen, next), std::memory_order_release);
+    return cooldown == 0 ? SlotRelease::kFreed : SlotRelease::kCooling;
   }
 
   Status classify_mismatch(const Record& r, Permit p) const noexcept {

@@ -1,0 +1,150 @@
+// The discrete-event engine: a lagging, shared upstream, a population of agents, and one
+// admission strategy between them. Deterministic for a given scenario and seed: every agent
+// and foreign client draws from its own random stream, so each strategy faces the same
+// sessions in the same order.
+//
+// The upstream model:
+//   - a session counts from start + lag_in until end + lag_out (lags drawn per session);
+//   - a request that arrives while the counted sessions are >= the cap gets a 429; an optional
+//     penalty then shrinks the cap by one, or refuses everything, for a while;
+//   - the usage endpoint reports the counted sessions, from a cache up to `staleness` old,
+//     answering `poll_latency` after it is asked;
+//   - foreign clients on the same key, invisible to the strategy, go on and off.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "scenario.hpp"
+
+namespace sim {
+
+class Engine;
+
+// An admission strategy. Calls arrive in virtual-time order; a strategy admits an agent with
+// engine.grant(agent) (now or later) and asks for time with engine.wake_at(t).
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+  virtual void start(Engine&) {}
+  virtual void request(Engine&, uint32_t agent) = 0;
+  // The agent is done with the slot it was granted: its session ended, or got a 429.
+  virtual void release(Engine&, uint32_t agent, bool rejected, Tick retry_after) = 0;
+  virtual void wake(Engine&) {}
+  // A usage reading the strategy asked for with engine.fetch_usage().
+  virtual void usage(Engine&, uint32_t /*sessions*/, Tick /*sampled_at*/) {}
+  // The upstream's count fell (only an oracle may look).
+  virtual void count_changed(Engine&) {}
+};
+
+struct Point {
+  Tick t;
+  uint32_t count;
+};
+
+struct Result {
+  std::string scenario;
+  std::string strategy;
+  uint64_t rejections_429 = 0;
+  uint64_t completed = 0;
+  double throughput_per_min = 0;
+  double utilization = 0;  // mean share of the cap doing useful work for our agents
+  double wait_p50_ms = 0;
+  double wait_p99_ms = 0;
+  double wait_max_ms = 0;
+  uint32_t max_upstream = 0;  // highest count the upstream saw (ours and foreign)
+  std::vector<Point> trace;   // the upstream's count at each change
+  std::vector<Tick> rejected_at;
+};
+
+class Engine {
+ public:
+  Engine(const Scenario& s, Strategy& strategy);
+  Result run();
+
+  // ---- for strategies ----
+  Tick now() const { return now_; }
+  const Scenario& scenario() const { return s_; }
+  void grant(uint32_t agent);  // admit: the agent sends its request at this instant
+  void wake_at(Tick t);
+  void fetch_usage();  // answered through Strategy::usage after poll_latency
+  // Oracle only: sessions counted now, or admitted and about to be counted, or granted and
+  // about to be sent; and the cap in force now.
+  uint32_t upstream_soon() const { return counted_ + pending_in_ + grants_in_flight_; }
+  uint32_t cap_now() const;
+  bool refusing() const;
+
+ private:
+  enum class Ev : uint8_t {
+    kCountDown,
+    kCountUp,
+    kGrant,
+    kWant,
+    kEnd,
+    kWake,
+    kUsage,
+    kForeignToggle,
+    kForeignWant,
+    kForeignEnd
+  };
+  struct Event {
+    Tick t;
+    uint8_t order;  // at one instant: sessions stop counting, then start, then the rest
+    uint64_t seq;
+    Ev kind;
+    uint32_t who;
+    uint64_t a;
+    Tick b;
+    bool operator>(const Event& o) const {
+      if (t != o.t) return t > o.t;
+      if (order != o.order) return order > o.order;
+      return seq > o.seq;
+    }
+  };
+  struct Agent {
+    std::mt19937_64 rng;
+    Tick want_at = 0;
+  };
+  struct Foreign {
+    std::mt19937_64 rng;
+    bool on = false;
+    uint32_t target = 0;
+    uint32_t active = 0;
+  };
+
+  void push(Tick t, Ev kind, uint32_t who = 0, uint64_t a = 0, Tick b = 0);
+  static Tick draw(std::mt19937_64& rng, Range r);
+  void next_want(uint32_t agent);
+  bool upstream_admits(Tick t);  // a request arrives now: admitted, or a 429
+  void counted_changed();
+  void handle(const Event& e);
+
+  const Scenario s_;
+  Strategy& strategy_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  uint64_t seq_ = 0;
+  Tick now_ = 0;
+  std::vector<Agent> agents_;
+  std::vector<Foreign> foreign_;
+  uint32_t counted_ = 0;           // sessions the upstream counts now
+  uint32_t pending_in_ = 0;        // admitted, not yet counted
+  uint32_t grants_in_flight_ = 0;  // granted, not yet arrived
+  uint32_t ours_generating_ = 0;
+  Tick penalty_until_ = 0;
+  bool penalty_active_ = false;
+  Tick cache_time_ = 0;
+  uint32_t cache_value_ = 0;
+  bool cache_valid_ = false;
+  double busy_integral_ = 0;
+  Tick busy_since_ = 0;
+  std::vector<Tick> waits_;
+  Result r_;
+};
+
+Result run(const Scenario& s, Strategy& strategy);
+
+}  // namespace sim

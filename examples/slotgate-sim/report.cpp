@@ -1,0 +1,112 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+namespace sim {
+
+namespace {
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+}  // namespace
+
+void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>& rows) {
+  out << "\n"
+      << s.name << ": cap " << s.cap << ", " << s.agents << " agents, lag_out " << s.lag_out.lo
+      << "-" << s.lag_out.hi << " ms";
+  if (s.staleness) out << ", usage cached up to " << s.staleness << " ms";
+  if (s.foreign_clients) out << ", " << s.foreign_clients << " foreign client(s)";
+  if (s.burst_period) out << ", bursts every " << s.burst_period << " ms";
+  out << ", " << s.duration / 1000 << " s\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-10s %6s %9s %8s %6s %9s %9s %9s %8s\n", "strategy", "429s",
+                "completed", "per_min", "util", "wait_p50", "wait_p99", "wait_max", "max_up");
+  out << line;
+  for (const Result& r : rows) {
+    std::snprintf(
+        line, sizeof line, "  %-10s %6llu %9llu %8.1f %5.0f%% %8.0fms %8.0fms %8.0fms %5u/%u\n",
+        r.strategy.c_str(), static_cast<unsigned long long>(r.rejections_429),
+        static_cast<unsigned long long>(r.completed), r.throughput_per_min, r.utilization * 100.0,
+        r.wait_p50_ms, r.wait_p99_ms, r.wait_max_ms, r.max_upstream, s.cap);
+    out << line;
+  }
+}
+
+void write_csv(std::ostream& out, const std::vector<Result>& rows) {
+  out << "scenario,strategy,rejections_429,completed,throughput_per_min,utilization,"
+         "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream\n";
+  for (const Result& r : rows) {
+    out << r.scenario << "," << r.strategy << "," << r.rejections_429 << "," << r.completed << ","
+        << fmt("%.2f", r.throughput_per_min) << "," << fmt("%.4f", r.utilization) << ","
+        << fmt("%.0f", r.wait_p50_ms) << "," << fmt("%.0f", r.wait_p99_ms) << ","
+        << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "\n";
+  }
+}
+
+void write_svg(std::ostream& out, const std::vector<Scenario>& scenarios,
+               const std::vector<std::vector<Result>>& results) {
+  const int width = 1200, left = 200, right = 20, lane = 70, gap = 12, header = 34;
+  int lanes = 0;
+  for (const auto& rs : results) lanes += int(rs.size());
+  lanes += int(results.size()) / 2 + 1;
+  const int height = header + lanes * (lane + gap) + 10;
+  const int plot_w = width - left - right;
+  out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
+      << "' font-family='sans-serif' font-size='12'>\n"
+      << "<rect width='100%' height='100%' fill='white'/>\n"
+      << "<text x='10' y='20' font-size='15' font-weight='bold'>Upstream sessions over time "
+         "(shaded: sessions the upstream counts, dashed: its cap, red ticks: 429s)</text>\n";
+  int y = header;
+  for (size_t si = 0; si < scenarios.size(); ++si) {
+    const Scenario& s = scenarios[si];
+    out << "<text x='10' y='" << y + 16 << "' font-weight='bold'>" << s.name << " (cap " << s.cap
+        << ", " << s.duration / 1000 << " s)</text>\n";
+    y += lane / 2;
+    for (const Result& r : results[si]) {
+      uint32_t top = s.cap + 1;
+      for (const Point& p : r.trace) top = std::max(top, p.count);
+      auto X = [&](Tick t) { return left + double(t) / double(s.duration) * plot_w; };
+      (void)X;
+      auto Y = [&](uint32_t c) { return y + lane - double(c) / double(top) * (lane - 6); };
+      const bool over = r.rejections_429 > 0;
+      out << "<text x='10' y='" << y + lane / 2 + 4 << "'" << (over ? " fill='#b00'" : "") << ">"
+          << r.strategy << (over ? " (" + std::to_string(r.rejections_429) + " x 429)" : "")
+          << "</text>\n";
+      out << "<rect x='" << left << "' y='" << y << "' width='" << plot_w << "' height='" << lane
+          << "' fill='#f7f7f7' stroke='#ddd'/>\n";
+      // One value per pixel column: the highest count in it, so every overshoot stays visible.
+      std::vector<uint32_t> column(size_t(plot_w), 0);
+      uint32_t level = 0;
+      size_t next = 0;
+      for (int c = 0; c < plot_w; ++c) {
+        const Tick end = Tick(double(c + 1) / plot_w * double(s.duration));
+        uint32_t peak = level;
+        while (next < r.trace.size() && r.trace[next].t < end) {
+          level = r.trace[next++].count;
+          peak = std::max(peak, level);
+        }
+        column[size_t(c)] = peak;
+      }
+      out << "<polyline fill='#ccd' stroke='#557' stroke-width='0.6' points='" << left << ","
+          << Y(0) << " ";
+      for (int c = 0; c < plot_w; ++c)
+        out << left + c << "," << Y(column[size_t(c)]) << " " << left + c + 1 << ","
+            << Y(column[size_t(c)]) << " ";
+      out << left + plot_w << "," << Y(0) << "'/>\n";
+      out << "<line x1='" << left << "' x2='" << left + plot_w << "' y1='" << Y(s.cap) << "' y2='"
+          << Y(s.cap) << "' stroke='#c33' stroke-dasharray='5,4'/>\n";
+      for (Tick t : r.rejected_at)
+        out << "<line x1='" << X(t) << "' x2='" << X(t) << "' y1='" << y << "' y2='" << y + 8
+            << "' stroke='#d00' stroke-width='2'/>\n";
+      y += lane + gap;
+    }
+    y += gap;
+  }
+  out << "</svg>\n";
+}
+
+}  // namespace sim

@@ -1,0 +1,271 @@
+#include "strategies.hpp"
+
+#include <slotgate/limiter.hpp>
+#include <slotgate/ports/sim.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <queue>
+
+namespace sim {
+namespace {
+
+constexpr Tick kCooldown = 350;
+
+// Slots that come back at given times.
+class CoolingSlots {
+ public:
+  void add(Engine& e, Tick until) {
+    ends_.push(until);
+    e.wake_at(until);
+  }
+  // Slots whose cooldown is over at `now`.
+  uint32_t collect(Tick now) {
+    uint32_t n = 0;
+    while (!ends_.empty() && ends_.top() <= now) {
+      ends_.pop();
+      ++n;
+    }
+    return n;
+  }
+
+ private:
+  std::priority_queue<Tick, std::vector<Tick>, std::greater<Tick>> ends_;
+};
+
+class Semaphore : public Strategy {
+ public:
+  std::string name() const override { return "semaphore"; }
+  void request(Engine& e, uint32_t agent) override {
+    queue_.push_back(agent);
+    admit(e);
+  }
+  void release(Engine& e, uint32_t, bool, Tick) override {
+    --held_;
+    admit(e);
+  }
+
+ protected:
+  void admit(Engine& e) {
+    while (!queue_.empty() && held_ < e.scenario().cap) {
+      ++held_;
+      e.grant(queue_.front());
+      queue_.pop_front();
+    }
+  }
+  std::deque<uint32_t> queue_;
+  uint32_t held_ = 0;  // held and cooling
+};
+
+class Cooldown : public Semaphore {
+ public:
+  std::string name() const override { return "cooldown"; }
+  void release(Engine& e, uint32_t, bool, Tick) override { cooling_.add(e, e.now() + kCooldown); }
+  void wake(Engine& e) override {
+    held_ -= cooling_.collect(e.now());
+    admit(e);
+  }
+
+ private:
+  CoolingSlots cooling_;
+};
+
+class PollOne : public Strategy {
+ public:
+  std::string name() const override { return "poll-one"; }
+  void start(Engine& e) override { limit_ = e.scenario().cap; }
+  void request(Engine& e, uint32_t agent) override {
+    if (queue_.empty() && held_ < limit_ && e.now() >= paused_until_) {
+      ++held_;  // the fast path: not gated
+      e.grant(agent);
+      return;
+    }
+    queue_.push_back(agent);
+    maybe_poll(e);
+  }
+  void release(Engine& e, uint32_t, bool rejected, Tick) override {
+    if (rejected) {
+      paused_until_ = e.now() + 30000;
+      if (limit_ > 1) --limit_;
+      e.wake_at(paused_until_);
+    }
+    cooling_.add(e, e.now() + kCooldown);
+    if (repoll_due_) {  // "or on the next release"
+      repoll_due_ = false;
+      maybe_poll(e);
+    }
+  }
+  void wake(Engine& e) override {
+    held_ -= cooling_.collect(e.now());
+    if (repoll_due_ && e.now() >= repoll_at_) repoll_due_ = false;
+    if (!repoll_due_) maybe_poll(e);
+  }
+  void usage(Engine& e, uint32_t sessions, Tick) override {
+    polling_ = false;
+    if (queue_.empty() || held_ >= limit_ || e.now() < paused_until_) return;
+    if (sessions < limit_) {
+      ++held_;
+      e.grant(queue_.front());
+      queue_.pop_front();
+      maybe_poll(e);  // one admission per reading
+    } else {
+      repoll_due_ = true;
+      repoll_at_ = e.now() + 1000;
+      e.wake_at(repoll_at_);
+    }
+  }
+
+ private:
+  void maybe_poll(Engine& e) {
+    if (polling_ || repoll_due_ || queue_.empty() || held_ >= limit_ || e.now() < paused_until_)
+      return;
+    polling_ = true;
+    e.fetch_usage();
+  }
+  std::deque<uint32_t> queue_;
+  CoolingSlots cooling_;
+  uint32_t limit_ = 0;
+  uint32_t held_ = 0;
+  Tick paused_until_ = 0;
+  bool polling_ = false;
+  bool repoll_due_ = false;
+  Tick repoll_at_ = 0;
+};
+
+class Slotgate : public Strategy {
+  using Port = slotgate::sim::Port<uint64_t, uint64_t>;
+  using L = slotgate::Limiter<Port, 64, 1024>;
+
+ public:
+  std::string name() const override { return "slotgate"; }
+  void start(Engine& e) override {
+    const Scenario& s = e.scenario();
+    port_.set(e.now());
+    L::config_type c;
+    c.limit = s.cap;
+    c.cooldown = kCooldown;
+    c.default_pause = 5000;
+    // What an operator knows of the provider: readings may miss sessions that started up to
+    // lag_in before them, and the endpoint may serve a value `staleness` old.
+    c.gate.max_age = 60000;
+    c.gate.visibility_lag = s.lag_in.hi + s.staleness;
+    c.gate.repoll_interval = 250;
+    // A shared key: probe back up only after five quiet minutes (the other client comes and
+    // goes in tens of seconds, so a faster recovery would meet it again and again).
+    c.headroom.recover_after = 300000;
+    c.gate.tail = s.lag_out.hi > kCooldown ? s.lag_out.hi - kCooldown : 0;
+    c.headroom.foreign_confirm = 2000;
+    lim_.configure(c);
+    permits_.resize(s.agents);
+    fetch(e);  // a first reading before anyone is admitted
+  }
+  void request(Engine& e, uint32_t agent) override {
+    port_.set(e.now());
+    slotgate::Permit p;
+    if (lim_.try_acquire(e.now(), p) == slotgate::Status::kOk) {
+      permits_[agent] = p;
+      e.grant(agent);
+    } else {
+      slotgate::Ticket t;
+      if (lim_.enqueue(e.now(), t) == slotgate::Status::kOk) waiting_.push_back({agent, t});
+    }
+    settle(e);
+  }
+  void release(Engine& e, uint32_t agent, bool rejected, Tick retry_after) override {
+    port_.set(e.now());
+    const auto outcome = !rejected         ? L::outcome_type::ok()
+                         : retry_after > 0 ? L::outcome_type::rejected_retry_after(retry_after)
+                                           : L::outcome_type::rejected();
+    lim_.release(permits_[agent], e.now(), outcome);
+    settle(e);
+  }
+  void wake(Engine& e) override { settle(e); }
+  void usage(Engine& e, uint32_t sessions, Tick sampled_at) override {
+    port_.set(e.now());
+    port_.set_usage(sessions, sampled_at);
+    fetching_ = false;
+    settle(e);
+  }
+
+  const L& limiter() const { return lim_; }
+
+ private:
+  void fetch(Engine& e) {
+    if (fetching_) return;  // requests during a fetch merge into the next one
+    fetching_ = true;
+    e.fetch_usage();
+  }
+  // Let the limiter make progress, hand out what it granted, and ask for time and readings.
+  void settle(Engine& e) {
+    port_.set(e.now());
+    const auto r = lim_.poll(e.now());
+    while (!waiting_.empty()) {
+      slotgate::Permit p;
+      if (lim_.claim(waiting_.front().second, p) != slotgate::Status::kOk) break;  // FIFO
+      permits_[waiting_.front().first] = p;
+      e.grant(waiting_.front().first);
+      waiting_.pop_front();
+    }
+    if (port_.refresh_requests() != seen_requests_) {
+      seen_requests_ = port_.refresh_requests();
+      fetch(e);
+    }
+    if (r.next.set && (!wake_set_ || r.next.at < wake_at_ || wake_at_ <= e.now())) {
+      wake_set_ = true;
+      wake_at_ = r.next.at;
+      e.wake_at(r.next.at);
+    }
+  }
+
+  Port port_{0};
+  L lim_{port_};
+  std::vector<slotgate::Permit> permits_;
+  std::deque<std::pair<uint32_t, slotgate::Ticket>> waiting_;
+  uint64_t seen_requests_ = 0;
+  bool fetching_ = false;
+  bool wake_set_ = false;
+  Tick wake_at_ = 0;
+};
+
+class Oracle : public Strategy {
+ public:
+  std::string name() const override { return "oracle"; }
+  void request(Engine& e, uint32_t agent) override {
+    queue_.push_back(agent);
+    admit(e);
+  }
+  void release(Engine& e, uint32_t, bool, Tick) override { admit(e); }
+  void wake(Engine& e) override { admit(e); }
+  void count_changed(Engine& e) override { admit(e); }
+
+ private:
+  void admit(Engine& e) {
+    if (e.refusing()) {
+      e.wake_at(e.now() + 100);
+      return;
+    }
+    while (!queue_.empty() && e.upstream_soon() < e.cap_now()) {
+      e.grant(queue_.front());
+      queue_.pop_front();
+    }
+  }
+  std::deque<uint32_t> queue_;
+};
+
+}  // namespace
+
+std::vector<std::string> strategy_names() {
+  return {"semaphore", "cooldown", "poll-one", "slotgate", "oracle"};
+}
+
+std::unique_ptr<Strategy> make_strategy(const std::string& name) {
+  if (name == "semaphore") return std::make_unique<Semaphore>();
+  if (name == "cooldown") return std::make_unique<Cooldown>();
+  if (name == "poll-one") return std::make_unique<PollOne>();
+  if (name == "slotgate") return std::make_unique<Slotgate>();
+  if (name == "oracle") return std::make_unique<Oracle>();
+  return nullptr;
+}
+
+}  // namespace sim
