@@ -173,7 +173,7 @@ TYPED_TEST(Gate, BadReadingsAreIgnoredAndCounted) {
   this->reading(100000);  // implausible
   EXPECT_EQ(this->snap().counters.bad_readings, 1u);
   EXPECT_FALSE(this->snap().has_reading);
-  this->port.set_usage(1, T(this->now() + 5));  // from the future
+  this->port.set_usage(1, T(this->now() + 1001));  // further in the future than max_age
   this->poll();
   EXPECT_EQ(this->snap().counters.bad_readings, 2u);
   this->reading(3);  // a good one
@@ -190,6 +190,22 @@ TYPED_TEST(Gate, BadReadingsAreIgnoredAndCounted) {
   EXPECT_TRUE(this->snap().gate_open);
   EXPECT_EQ(this->try_take(), Status::kOk);
   EXPECT_EQ(this->snap().counters.readings, 1u);
+}
+
+TYPED_TEST(Gate, AReadingALittleAheadOfACallersClockIsFreshNotStale) {
+  // Another thread's clock read a little later: the sample is treated as taken now, so the
+  // grants made since still count against it, and the gate stays closed.
+  using T = typename TestFixture::Tick;
+  this->take();
+  this->port.set_usage(4, T(this->now() + 5));
+  this->poll();
+  EXPECT_TRUE(this->snap().has_reading);
+  EXPECT_FALSE(this->snap().gate_open);
+  EXPECT_EQ(this->snap().reading_sampled_at, this->now());
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  // A caller still further behind does not open the gate either.
+  Permit p;
+  EXPECT_EQ(this->lim.try_acquire(T(this->now() - 50), p), Status::kGated);
 }
 
 TYPED_TEST(Gate, AFailedFetchLeavesTheLastReadingToAgeOut) {

@@ -134,7 +134,12 @@ class Governor {
     seen_at_.store(r.sampled_at, std::memory_order_relaxed);
 
     const bool implausible = r.sessions > max_plausible_.load(std::memory_order_relaxed);
-    const bool from_future = Tk::before(now, r.sampled_at);
+    // Threads pass slightly different times: a sample a little after our `now` is fine (we
+    // clamp it to `now`, which only counts more grants as possibly missing); one more than
+    // max_age ahead is a broken clock.
+    const bool from_future =
+        Tk::before(Tick(now + max_age_.load(std::memory_order_relaxed)), r.sampled_at);
+    if (!implausible && !from_future && Tk::before(now, r.sampled_at)) r.sampled_at = now;
     const bool older = valid_.load(std::memory_order_relaxed) &&
                        Tk::before(r.sampled_at, at_.load(std::memory_order_relaxed));
     if (implausible || from_future || older) {
@@ -229,7 +234,8 @@ class Governor {
     const Tick max_age = max_age_.load(std::memory_order_relaxed);
     if (max_age == 0 || !valid_.load(std::memory_order_relaxed)) return false;
     const Tick at = at_.load(std::memory_order_relaxed);
-    return !Tk::before(now, at) && Tick(now - at) <= max_age;
+    // A caller whose `now` is a little older than the sample sees it as fresh, not as stale.
+    return Tk::before(now, at) || Tick(now - at) <= max_age;
   }
 
   // The grants a reading may be missing start at sampled_at - visibility_lag. Wait-free.

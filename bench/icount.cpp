@@ -1,0 +1,105 @@
+// Fixed work for instruction counting: scripts/bench runs this under
+// `valgrind --tool=callgrind --toggle-collect=FUNCTION` once per function below and divides
+// the instructions collected by the operations done. Each function does kOps operations.
+#include <semaphore.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include "subjects.hpp"
+
+namespace {
+constexpr int kOps = 10000;
+using slotgate::Permit;
+
+alignas(64) std::atomic<uint64_t> g_word{0};
+
+extern "C" __attribute__((noinline)) void icount_floor_cas_pair() {
+  for (int i = 0; i < kOps; ++i) {
+    uint64_t v = g_word.load(std::memory_order_relaxed);
+    while (!g_word.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) {
+    }
+    v = g_word.load(std::memory_order_relaxed);
+    while (!g_word.compare_exchange_weak(v, v - 1, std::memory_order_acq_rel)) {
+    }
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_slotgate_try_acquire_release(
+    bench::PosixLimiter& lim) {
+  for (int i = 0; i < kOps; ++i) {
+    Permit p;
+    lim.try_acquire(1, p);
+    lim.release(p, 1);
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_slotgate_cooldown(bench::SimLimiter& lim) {
+  for (uint64_t now = 0; now < uint64_t(kOps); ++now) {
+    Permit p;
+    lim.try_acquire(now, p);
+    lim.release(p, now);
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_posix_sem(sem_t* s) {
+  for (int i = 0; i < kOps; ++i) {
+    sem_trywait(s);
+    sem_post(s);
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_mutex_condvar(bench::MutexCondvarSemaphore& s) {
+  for (int i = 0; i < kOps; ++i) {
+    s.try_acquire();
+    s.release();
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_ring_slotgate(slotgate::Ring<uint32_t, 1024>& q) {
+  uint32_t out = 0;
+  for (int i = 0; i < kOps; ++i) {
+    q.try_push(uint32_t(i));
+    q.try_pop(out);
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_ring_vyukov(
+    bench::VyukovReference<uint32_t, 1024>& q) {
+  uint32_t out = 0;
+  for (int i = 0; i < kOps; ++i) {
+    q.try_push(uint32_t(i));
+    q.try_pop(out);
+  }
+}
+
+}  // namespace
+
+int main() {
+  slotgate::posix::Port port;
+  static bench::PosixLimiter lim(port);
+  bench::PosixLimiter::config_type c;
+  c.limit = 4;
+  lim.configure(c);
+  bench::SimPort sim_port(0);
+  static bench::SimLimiter cool(sim_port);
+  bench::SimLimiter::config_type cc;
+  cc.limit = 8;
+  cc.cooldown = 8;
+  cool.configure(cc);
+  sem_t sem;
+  sem_init(&sem, 0, 4);
+  static bench::MutexCondvarSemaphore mc(4);
+  static slotgate::Ring<uint32_t, 1024> ring;
+  static bench::VyukovReference<uint32_t, 1024> vy;
+  icount_floor_cas_pair();
+  icount_slotgate_try_acquire_release(lim);
+  icount_slotgate_cooldown(cool);
+  icount_posix_sem(&sem);
+  icount_mutex_condvar(mc);
+  icount_ring_slotgate(ring);
+  icount_ring_vyukov(vy);
+  std::printf("ops_per_function %d\n", kOps);
+  return 0;
+}
