@@ -1,0 +1,35 @@
+# cmake --install: headers, static libraries, a CMake package (find_package(slotgate CONFIG)
+# gives slotgate::slotgate, slotgate::core, slotgate::c, slotgate::sim, slotgate::posix) and a
+# pkg-config file (slotgate.pc).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set_target_properties(slotgate_core PROPERTIES EXPORT_NAME core OUTPUT_NAME slotgate_core)
+set_target_properties(slotgate_c PROPERTIES EXPORT_NAME c OUTPUT_NAME slotgate_c)
+set_target_properties(slotgate PROPERTIES EXPORT_NAME slotgate)
+set_target_properties(slotgate_port_sim PROPERTIES EXPORT_NAME sim)
+set_target_properties(slotgate_port_posix PROPERTIES EXPORT_NAME posix)
+
+install(TARGETS slotgate_core slotgate_c slotgate slotgate_port_sim slotgate_port_posix
+        EXPORT slotgateTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/ports/sim/include/ ${PROJECT_SOURCE_DIR}/ports/posix/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+set(SLOTGATE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/slotgate)
+install(EXPORT slotgateTargets NAMESPACE slotgate:: DESTINATION ${SLOTGATE_CMAKE_DIR})
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/slotgateConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/slotgateConfig.cmake
+                              INSTALL_DESTINATION ${SLOTGATE_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/slotgateConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/slotgateConfig.cmake
+              ${PROJECT_BINARY_DIR}/slotgateConfigVersion.cmake
+        DESTINATION ${SLOTGATE_CMAKE_DIR})
+
+# The .pc file finds its prefix relative to itself, so an install anywhere works.
+file(RELATIVE_PATH SLOTGATE_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/slotgate.pc.in ${PROJECT_BINARY_DIR}/slotgate.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/slotgate.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,0 +1,186 @@
+/*
+ * slotgate's C API (C99): the limiter for C firmware and C gateways.
+ *
+ * The configuration is fixed when the library is built: SLOTGATE_C_MAX_SLOTS permits and
+ * SLOTGATE_C_MAX_WAITERS tickets (defaults 8 and 32), ticks of SLOTGATE_C_TICK_BITS bits (32 on
+ * 32-bit targets, 64 elsewhere). Define them the same way for the library and its users (the
+ * CMake package and the pkg-config file carry them).
+ *
+ * The limiter lives in storage you provide (static, usually): a buffer of
+ * SLOTGATE_LIMITER_STORAGE bytes of any alignment (C99 has no way to ask for more); the
+ * limiter is placed at its first SLOTGATE_LIMITER_ALIGN-aligned address. Nothing allocates,
+ * nothing blocks, nothing is global.
+ * The platform is a slotgate_port: a clock, an optional usage source, a wake-up function.
+ *
+ * Every function is lock-free and may run in an interrupt handler, except where its comment
+ * says otherwise; the semantics are those of the C++ slotgate::Limiter (see README.md).
+ */
+#ifndef SLOTGATE_H
+#define SLOTGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slotgate/version.h"
+
+#ifndef SLOTGATE_C_MAX_SLOTS
+#define SLOTGATE_C_MAX_SLOTS 8
+#endif
+#ifndef SLOTGATE_C_MAX_WAITERS
+#define SLOTGATE_C_MAX_WAITERS 32
+#endif
+#ifndef SLOTGATE_C_TICK_BITS
+#if UINTPTR_MAX == 0xFFFFFFFFu
+#define SLOTGATE_C_TICK_BITS 32
+#else
+#define SLOTGATE_C_TICK_BITS 64
+#endif
+#endif
+
+#if SLOTGATE_C_TICK_BITS == 32
+typedef uint32_t slotgate_tick;
+#else
+typedef uint64_t slotgate_tick;
+#endif
+
+/* Storage for one limiter. SIZE is an upper bound the library checks at build time; STORAGE
+ * adds room to align it. */
+#define SLOTGATE_LIMITER_ALIGN 64
+#define SLOTGATE_LIMITER_SIZE \
+  (1664 + 48 * SLOTGATE_C_MAX_SLOTS + 48 * SLOTGATE_C_MAX_WAITERS + 16 * SLOTGATE_C_MAX_WAITERS)
+#define SLOTGATE_LIMITER_STORAGE (SLOTGATE_LIMITER_SIZE + SLOTGATE_LIMITER_ALIGN - 1)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum slotgate_status {
+  SLOTGATE_OK = 0,
+  SLOTGATE_NO_SLOT,             /* every slot within the effective limit is held or cooling */
+  SLOTGATE_WAITERS_AHEAD,       /* queued waiters come first (no barging) */
+  SLOTGATE_PAUSED,              /* grants are paused */
+  SLOTGATE_GATED,               /* the usage gate holds */
+  SLOTGATE_CLOSED,              /* the limiter is closed */
+  SLOTGATE_QUEUE_FULL,          /* every ticket record is in use */
+  SLOTGATE_PENDING,             /* the ticket still waits */
+  SLOTGATE_TIMED_OUT,           /* the ticket's deadline passed */
+  SLOTGATE_GRANT_RETURNED,      /* cancel lost to a grant; the slot was given back */
+  SLOTGATE_INVALID_ARGUMENT,    /* a limit or duration out of range, or a NULL argument */
+  SLOTGATE_INVALID_PERMIT,      /* a permit never issued */
+  SLOTGATE_STALE_PERMIT,        /* a permit already released, or an earlier holder's */
+  SLOTGATE_RECLAIMED,           /* the permit outlived max_hold */
+  SLOTGATE_INVALID_TICKET,      /* a ticket never issued */
+  SLOTGATE_STALE_TICKET,        /* a ticket already claimed or cancelled */
+  SLOTGATE_CLOCK_WENT_BACKWARDS /* poll saw time go back; it still did its work */
+} slotgate_status;
+
+typedef enum slotgate_ticket_state {
+  SLOTGATE_TICKET_WAITING,
+  SLOTGATE_TICKET_GRANTED,
+  SLOTGATE_TICKET_TIMED_OUT,
+  SLOTGATE_TICKET_CLOSED,
+  SLOTGATE_TICKET_INVALID
+} slotgate_ticket_state;
+
+typedef struct slotgate_permit {
+  uint32_t slot;
+  uint32_t generation; /* 0: no permit */
+} slotgate_permit;
+
+typedef struct slotgate_ticket {
+  uint32_t index;
+  uint32_t generation; /* 0: no ticket */
+} slotgate_ticket;
+
+/* The platform. `context` is passed back to every function. `now` is required; the others
+ * may be NULL (no usage source: readings come only from slotgate_report_usage, or none; no
+ * wake-up: waiters poll on their own schedule). notify() may be called from an interrupt. */
+typedef struct slotgate_port {
+  void* context;
+  slotgate_tick (*now)(void* context);
+  bool (*read_usage)(void* context, uint32_t* sessions, slotgate_tick* sampled_at);
+  void (*request_usage_refresh)(void* context);
+  void (*notify)(void* context);
+} slotgate_port;
+
+typedef struct slotgate_config {
+  uint32_t limit;              /* 1..SLOTGATE_C_MAX_SLOTS */
+  slotgate_tick cooldown;      /* a released slot counts this long more */
+  slotgate_tick max_hold;      /* reclaim a permit held longer (0: never) */
+  slotgate_tick default_pause; /* after a rejection without retry-after (0: none) */
+  /* usage gate */
+  slotgate_tick gate_max_age; /* a reading is usable this long (0: gate off) */
+  slotgate_tick gate_visibility_lag;
+  slotgate_tick gate_tail;
+  slotgate_tick gate_repoll_interval;
+  uint32_t gate_max_plausible_sessions;
+  /* adaptive headroom */
+  slotgate_tick headroom_recover_after; /* 0: never by itself */
+  slotgate_tick headroom_foreign_confirm;
+  bool headroom_sticky;
+  bool headroom_track_foreign;
+} slotgate_config;
+
+typedef struct slotgate_snapshot {
+  uint32_t limit, effective_limit, headroom, headroom_rejected, headroom_foreign;
+  uint32_t held, cooling, queued, tickets_outstanding;
+  bool closed, paused, has_reading, gate_open;
+  slotgate_tick paused_until, reading_sampled_at;
+  uint32_t reading_sessions, gate_budget;
+  uint64_t granted, fast_path, from_queue, released, cancelled, grants_returned, timed_out,
+      reclaimed, rejected_by_upstream, queue_full, bad_releases, bad_readings, held_back_cooldown,
+      held_back_gate, held_back_headroom, held_back_pause;
+} slotgate_snapshot;
+
+/* Defaults: limit 1, everything else off. */
+void slotgate_config_init(slotgate_config* config);
+
+/* Build a limiter in `storage` (SLOTGATE_LIMITER_STORAGE bytes are always enough) with limit
+ * SLOTGATE_C_MAX_SLOTS and nothing else configured. NULL if the storage is too small or the
+ * port has no clock. Call it once, before sharing the limiter. The port is copied. */
+typedef struct slotgate_limiter slotgate_limiter;
+slotgate_limiter* slotgate_init(void* storage, size_t size, const slotgate_port* port);
+/* The bytes the limiter itself takes (without alignment room). */
+size_t slotgate_limiter_size(void);
+
+slotgate_status slotgate_configure(slotgate_limiter* l, const slotgate_config* config);
+slotgate_status slotgate_set_limit(slotgate_limiter* l, uint32_t limit);
+slotgate_status slotgate_set_cooldown(slotgate_limiter* l, slotgate_tick cooldown);
+slotgate_status slotgate_set_max_hold(slotgate_limiter* l, slotgate_tick max_hold);
+
+slotgate_status slotgate_try_acquire(slotgate_limiter* l, slotgate_permit* out);
+/* deadline: an absolute tick, used when has_deadline. */
+slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool has_deadline,
+                                 slotgate_tick deadline);
+slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t);
+slotgate_status slotgate_claim(slotgate_limiter* l, slotgate_ticket t, slotgate_permit* out);
+slotgate_status slotgate_cancel(slotgate_limiter* l, slotgate_ticket t);
+
+slotgate_status slotgate_release(slotgate_limiter* l, slotgate_permit p);
+/* The upstream refused the session (a 429): pause (retry_after if has_retry_after, else the
+ * default pause) and step the headroom. */
+slotgate_status slotgate_release_rejected(slotgate_limiter* l, slotgate_permit p,
+                                          bool has_retry_after, slotgate_tick retry_after);
+
+/* The progress function. *has_deadline / *next_deadline (either may be NULL) say when to call
+ * it again if nothing else happens. */
+slotgate_status slotgate_poll(slotgate_limiter* l, bool* has_deadline,
+                              slotgate_tick* next_deadline);
+
+/* A usage reading pushed by the caller (for ports without read_usage). Wait-free; one writer. */
+void slotgate_report_usage(slotgate_limiter* l, uint32_t sessions, slotgate_tick sampled_at);
+
+slotgate_status slotgate_pause_for(slotgate_limiter* l, slotgate_tick duration);
+slotgate_status slotgate_pause_until(slotgate_limiter* l, slotgate_tick until);
+void slotgate_resume(slotgate_limiter* l);
+void slotgate_close(slotgate_limiter* l);
+
+void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out);
+const char* slotgate_status_string(slotgate_status s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLOTGATE_H */

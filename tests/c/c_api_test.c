@@ -1,0 +1,150 @@
+/* The core's rules through the C API, in C99, on a virtual clock. */
+#include <stdio.h>
+#include <string.h>
+
+#include "slotgate/slotgate.h"
+
+static int g_failed, g_passed;
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (cond) {                                                          \
+      ++g_passed;                                                        \
+    } else {                                                             \
+      ++g_failed;                                                        \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                    \
+  } while (0)
+
+static slotgate_tick g_now = 1000;
+static unsigned g_notified;
+static slotgate_tick clock_now(void* context) {
+  (void)context;
+  return g_now;
+}
+static void on_notify(void* context) {
+  (void)context;
+  ++g_notified;
+}
+
+static unsigned char g_storage[SLOTGATE_LIMITER_STORAGE];
+
+static slotgate_limiter* fresh(uint32_t limit, slotgate_tick cooldown) {
+  slotgate_port port;
+  memset(&port, 0, sizeof port);
+  port.now = clock_now;
+  port.notify = on_notify;
+  slotgate_limiter* l = slotgate_init(g_storage, sizeof g_storage, &port);
+  slotgate_config cfg;
+  slotgate_config_init(&cfg);
+  cfg.limit = limit;
+  cfg.cooldown = cooldown;
+  cfg.default_pause = 100;
+  cfg.gate_max_age = 1000;
+  cfg.headroom_track_foreign = false;
+  if (l != NULL && slotgate_configure(l, &cfg) != SLOTGATE_OK) return NULL;
+  return l;
+}
+
+static void test_storage(void) {
+  slotgate_port port;
+  memset(&port, 0, sizeof port);
+  port.now = clock_now;
+  CHECK(slotgate_limiter_size() <= SLOTGATE_LIMITER_SIZE);
+  CHECK(slotgate_init(g_storage, slotgate_limiter_size() - 1, &port) == NULL);
+  /* Any alignment is fine as long as there is room to align. */
+  CHECK(slotgate_init(g_storage + 1, sizeof g_storage - 1, &port) != NULL);
+  CHECK(((size_t)slotgate_init(g_storage + 3, sizeof g_storage - 3, &port)) %
+            SLOTGATE_LIMITER_ALIGN ==
+        0);
+  port.now = NULL;
+  CHECK(slotgate_init(g_storage, sizeof g_storage, &port) == NULL);
+  CHECK(slotgate_init(g_storage, sizeof g_storage, NULL) == NULL);
+}
+
+static void test_fast_path_and_release(void) {
+  slotgate_limiter* l = fresh(2, 0);
+  slotgate_permit a, b, c;
+  CHECK(l != NULL);
+  CHECK(slotgate_try_acquire(l, &a) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &b) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &c) == SLOTGATE_NO_SLOT);
+  CHECK(c.generation == 0);
+  CHECK(slotgate_release(l, a) == SLOTGATE_OK);
+  CHECK(slotgate_release(l, a) == SLOTGATE_STALE_PERMIT);
+  c.slot = 999;
+  c.generation = 1;
+  CHECK(slotgate_release(l, c) == SLOTGATE_INVALID_PERMIT);
+  CHECK(slotgate_try_acquire(l, &c) == SLOTGATE_OK);
+  slotgate_snapshot s;
+  slotgate_get_snapshot(l, &s);
+  CHECK(s.held == 2);
+  CHECK(s.granted == 3);
+  CHECK(s.bad_releases == 2);
+  CHECK(slotgate_set_limit(l, 0) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_set_limit(l, SLOTGATE_C_MAX_SLOTS + 1) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(strcmp(slotgate_status_string(SLOTGATE_GATED), "gated") == 0);
+}
+
+static void test_fifo_cooldown_and_cancel(void) {
+  slotgate_limiter* l = fresh(1, 50);
+  slotgate_permit p, q;
+  slotgate_ticket t1, t2, t3;
+  bool has = false;
+  slotgate_tick next = 0;
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t1, false, 0) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t2, false, 0) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t3, true, g_now + 10) == SLOTGATE_OK);
+  CHECK(slotgate_claim(l, t1, &q) == SLOTGATE_PENDING);
+  CHECK(slotgate_release(l, p) == SLOTGATE_OK); /* cooling until +50 */
+  CHECK(slotgate_try_acquire(l, &q) == SLOTGATE_WAITERS_AHEAD);
+  CHECK(slotgate_poll(l, &has, &next) == SLOTGATE_OK);
+  CHECK(has && next == g_now + 10); /* t3's deadline comes first */
+  g_now += 10;
+  slotgate_poll(l, NULL, NULL);
+  CHECK(slotgate_ticket_state_of(l, t3) == SLOTGATE_TICKET_TIMED_OUT);
+  CHECK(slotgate_cancel(l, t3) == SLOTGATE_TIMED_OUT);
+  g_now += 40;
+  slotgate_poll(l, NULL, NULL);
+  CHECK(slotgate_ticket_state_of(l, t1) == SLOTGATE_TICKET_GRANTED);
+  CHECK(slotgate_ticket_state_of(l, t2) == SLOTGATE_TICKET_WAITING);
+  CHECK(slotgate_claim(l, t1, &q) == SLOTGATE_OK);
+  CHECK(slotgate_cancel(l, t2) == SLOTGATE_OK);
+  CHECK(slotgate_cancel(l, t2) == SLOTGATE_STALE_TICKET);
+  CHECK(slotgate_release(l, q) == SLOTGATE_OK);
+  CHECK(g_notified > 0);
+}
+
+static void test_gate_pause_and_close(void) {
+  slotgate_limiter* l = fresh(4, 0);
+  slotgate_permit p;
+  slotgate_ticket t;
+  slotgate_snapshot s;
+  slotgate_report_usage(l, 4, g_now); /* the upstream is full */
+  slotgate_poll(l, NULL, NULL);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_GATED);
+  g_now += 5;
+  slotgate_report_usage(l, 3, g_now);
+  slotgate_poll(l, NULL, NULL);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_OK);
+  CHECK(slotgate_release_rejected(l, p, true, 30) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_PAUSED);
+  slotgate_get_snapshot(l, &s);
+  CHECK(s.paused && s.rejected_by_upstream == 1 && s.headroom == 1);
+  slotgate_resume(l);
+  CHECK(slotgate_enqueue(l, &t, false, 0) == SLOTGATE_OK);
+  slotgate_close(l);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_CLOSED);
+  CHECK(slotgate_enqueue(l, &t, false, 0) == SLOTGATE_CLOSED);
+  CHECK(slotgate_configure(l, NULL) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_try_acquire(NULL, &p) == SLOTGATE_INVALID_ARGUMENT);
+}
+
+int main(void) {
+  test_storage();
+  test_fast_path_and_release();
+  test_fifo_cooldown_and_cancel();
+  test_gate_pause_and_close();
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
