@@ -44,7 +44,7 @@ class BasicPort {
  private:
   // acquire/release on now_: a thread that reads a time sees what was done before it was set.
   std::atomic<Tick> now_;
-  std::atomic<uint64_t> notifications_{0};  // relaxed: a statistic
+  std::atomic<Word> notifications_{0};  // relaxed: a statistic (word-wide: lock-free on MCUs)
 };
 
 template <class Tick = uint64_t, class Word = uint64_t, class Atomics = StdAtomics>
@@ -72,7 +72,7 @@ class Port : public BasicPort<Tick, Word, Atomics> {
 
  private:
   UsageCell<Tick> cell_;
-  std::atomic<uint64_t> refresh_requests_{0};
+  std::atomic<Word> refresh_requests_{0};  // word-wide: lock-free on MCUs
 };
 
 }  // namespace slotgate::sim

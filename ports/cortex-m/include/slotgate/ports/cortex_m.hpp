@@ -1,0 +1,130 @@
+// The `cortex-m` port: bare-metal Cortex-M0/M0+/M3/M4/M7.
+//
+//   tick       a 32-bit count of SysTick interrupts (it wraps: the core compares ticks
+//              wrap-safely); start it with start_systick(), count with on_systick() from your
+//              SysTick_Handler
+//   notify     sets a flag that wait() sleeps on; callable from any interrupt handler
+//   wait       WFI until notified, until a deadline, or until any interrupt
+//   atomics    std::atomic. On ARMv7-M (M3/M4/M7) the read-modify-writes are LDREX/STREX and
+//              the core is lock-free. ARMv6-M (M0/M0+) has no such instructions: the compiler
+//              calls __atomic_* helpers, which this port implements (src/armv6m_atomics.c) by
+//              masking interrupts (PRIMASK) around the few instructions of each. On M0 the
+//              core is therefore interrupt-safe but NOT lock-free: an RMW briefly blocks
+//              interrupts instead.
+//
+// try_acquire, release, poll, cancel, claim, pause_*, close and snapshot may be called from
+// interrupt handlers. Build with -DSLOTGATE_CACHE_LINE=4 (no data cache to pad for).
+#pragma once
+
+#include <stdint.h>
+
+#include <atomic>
+
+#include "slotgate/atomics.hpp"
+#include "slotgate/handles.hpp"
+#include "slotgate/status.hpp"
+#include "slotgate/ticks.hpp"
+
+namespace slotgate::cortex_m {
+
+#if defined(__ARM_ARCH_6M__)
+inline constexpr bool kHasExclusives = false;
+#else
+inline constexpr bool kHasExclusives = true;
+#endif
+
+struct Atomics {
+  template <class T>
+  using atomic = std::atomic<T>;
+  template <class T>
+  using var = PlainVar<T>;
+  // Every type the core uses is at most 32 bits wide here, and whole-word loads and stores are
+  // single instructions on every Cortex-M.
+  template <class T>
+  static constexpr bool always_lock_free = sizeof(T) <= 4;
+  static constexpr bool kLockFree = kHasExclusives;
+};
+
+// The tick counter. Written only by the SysTick handler; read anywhere.
+inline std::atomic<uint32_t> g_ticks{0};
+
+// Counts one tick. Call from SysTick_Handler. Wait-free (one writer: a load and a store).
+inline void on_systick() noexcept {
+  // relaxed x2: the only writer; readers need no ordering with other data.
+  g_ticks.store(g_ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// Set the tick (tests start it just below the wraparound). Not from an interrupt.
+inline void set_ticks(uint32_t t) noexcept {
+  g_ticks.store(t, std::memory_order_relaxed);
+}
+
+// SysTick every `reload` + 1 processor cycles, with its interrupt.
+inline void start_systick(uint32_t reload) noexcept {
+  volatile uint32_t* const csr = reinterpret_cast<volatile uint32_t*>(0xE000E010u);
+  volatile uint32_t* const rvr = reinterpret_cast<volatile uint32_t*>(0xE000E014u);
+  volatile uint32_t* const cvr = reinterpret_cast<volatile uint32_t*>(0xE000E018u);
+  *csr = 0;
+  *rvr = reload & 0x00FFFFFFu;
+  *cvr = 0;
+  *csr = 7;  // processor clock, interrupt, enable
+}
+
+inline void stop_systick() noexcept {
+  *reinterpret_cast<volatile uint32_t*>(0xE000E010u) = 0;
+}
+
+class Port {
+ public:
+  using tick_type = uint32_t;
+  using word_type = uint32_t;
+  using counter_type = uint32_t;
+  using atomics = Atomics;
+
+  // The tick count. Wait-free, interrupt-safe.
+  static tick_type now() noexcept { return g_ticks.load(std::memory_order_relaxed); }
+
+  // Wake the waiter. Wait-free (a store), interrupt-safe.
+  void notify() noexcept {
+    // release: pairs with the acquire exchange in wait(); what the notifier did is visible.
+    woken_.store(true, std::memory_order_release);
+  }
+
+  // Sleep until notify(), until `until` (if set) or until an interrupt, whichever comes first.
+  // Interrupts are masked between the last check and WFI, so a notify() from a handler in
+  // between wakes it at once (WFI returns on a pending interrupt even while masked). Blocking;
+  // not from an interrupt handler.
+  void wait(Deadline<tick_type> until) noexcept {
+    // acquire: pairs with notify's release.
+    if (woken_.exchange(false, std::memory_order_acquire)) return;
+    __asm volatile("cpsid i" ::: "memory");
+    const bool due = until.set && Ticks<tick_type>::reached(until.at, now());
+    if (!woken_.load(std::memory_order_relaxed) && !due) __asm volatile("wfi" ::: "memory");
+    __asm volatile("cpsie i" ::: "memory");
+  }
+
+ private:
+  std::atomic<bool> woken_{false};
+};
+
+// Block until granted, the deadline passes (kTimedOut) or the limiter closes. Blocking; not
+// from an interrupt handler.
+template <class Limiter>
+Status acquire_until(Limiter& limiter, Deadline<uint32_t> deadline, Permit& out) noexcept {
+  Port& port = limiter.port();
+  Status s = limiter.try_acquire(Port::now(), out);
+  if (s == Status::kOk || !is_transient(s)) return s;
+  Ticket ticket;
+  s = limiter.enqueue(Port::now(), ticket, deadline);
+  if (s != Status::kOk) return s;
+  for (;;) {
+    s = limiter.claim(ticket, out);
+    if (s != Status::kPending) return s;
+    const auto polled = limiter.poll(Port::now());
+    s = limiter.claim(ticket, out);
+    if (s != Status::kPending) return s;
+    port.wait(polled.next);
+  }
+}
+
+}  // namespace slotgate::cortex_m

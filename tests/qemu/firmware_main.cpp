@@ -1,0 +1,140 @@
+// The test firmware: the core's scenarios on a virtual clock, then the limiter driven by real
+// interrupts. Prints "N passed, N failed" over semihosting; the exit code says which.
+#include <stdint.h>
+
+#include "../scenarios/core_scenarios.hpp"
+#include "semihost.hpp"
+#include "slotgate/limiter.hpp"
+#include "slotgate/ports/cortex_m.hpp"
+#include "slotgate/ring.hpp"
+
+namespace {
+
+using slotgate::Permit;
+using slotgate::Status;
+namespace cm = slotgate::cortex_m;
+
+struct Checker {
+  uint32_t passed = 0, failed = 0;
+  void operator()(bool ok, const char* what) {
+    if (ok) {
+      ++passed;
+      return;
+    }
+    ++failed;
+    semihost::write("FAILED: ");
+    semihost::write(what);
+    semihost::write("\n");
+  }
+};
+
+// ---- the interrupt test ----------------------------------------------------------------------
+// Main acquires permits and hands them to the SysTick handler, which releases them (and now and
+// then acquires and releases one of its own). An independent counter checks the limit.
+constexpr uint32_t kLimit = 3;
+constexpr uint32_t kRounds = 3000;
+constexpr uint32_t kStartTick = 0xFFFFFFFFu - 1000u;  // the tick wraps during the run
+
+using L = slotgate::Limiter<cm::Port, 8, 16>;
+cm::Port g_port;
+L g_limiter(g_port);
+slotgate::Ring<Permit, 8, cm::Atomics> g_handoff;
+std::atomic<uint32_t> g_held{0};  // permits out, counted independently of the limiter
+std::atomic<uint32_t> g_max_held{0};
+std::atomic<uint32_t> g_bad{0};         // releases or acquires that went wrong
+std::atomic<uint32_t> g_isr_grants{0};  // permits the interrupt handler took itself
+std::atomic<bool> g_running{false};
+
+void note_held(uint32_t held) {
+  // relaxed: main and the handler both update these; the handler cannot be preempted by main.
+  if (held > g_max_held.load(std::memory_order_relaxed))
+    g_max_held.store(held, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+extern "C" void SysTick_Handler() {
+  cm::on_systick();
+  if (!g_running.load(std::memory_order_acquire)) return;
+  const uint32_t now = cm::Port::now();
+  Permit p;
+  if (g_handoff.try_pop(p)) {
+    g_held.fetch_sub(1, std::memory_order_relaxed);
+    if (g_limiter.release(p, now) != Status::kOk) g_bad.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (now % 7 == 0 && g_limiter.try_acquire(now, p) == Status::kOk) {
+    note_held(g_held.fetch_add(1, std::memory_order_relaxed) + 1);
+    g_isr_grants.fetch_add(1, std::memory_order_relaxed);
+    g_held.fetch_sub(1, std::memory_order_relaxed);
+    if (g_limiter.release(p, now) != Status::kOk) g_bad.fetch_add(1, std::memory_order_relaxed);
+  }
+  g_limiter.poll(now);
+}
+
+namespace {
+
+void interrupt_test(Checker& check) {
+  L::config_type c;
+  c.limit = kLimit;
+  c.cooldown = 1;
+  check(g_limiter.configure(c) == Status::kOk, "configure");
+  cm::set_ticks(kStartTick);
+  g_running.store(true, std::memory_order_release);
+  cm::start_systick(3999);  // every 4000 cycles
+  uint32_t rounds = 0;
+  while (rounds < kRounds) {
+    Permit p;
+    const Status s = g_limiter.try_acquire(cm::Port::now(), p);
+    if (s == Status::kOk) {
+      note_held(g_held.fetch_add(1, std::memory_order_relaxed) + 1);
+      if (!g_handoff.try_push(p)) {  // the handler is behind: give it back ourselves
+        g_held.fetch_sub(1, std::memory_order_relaxed);
+        if (g_limiter.release(p, cm::Port::now()) != Status::kOk)
+          g_bad.fetch_add(1, std::memory_order_relaxed);
+      }
+      ++rounds;
+      continue;
+    }
+    if (s != Status::kNoSlot) g_bad.fetch_add(1, std::memory_order_relaxed);
+    g_port.wait(g_limiter.poll(cm::Port::now()).next);
+  }
+  // Let the handler drain the hand-off and the last cooldowns end.
+  while (g_handoff.size_approx() != 0 || g_limiter.snapshot().cooling != 0)
+    g_port.wait(g_limiter.poll(cm::Port::now()).next);
+  g_running.store(false, std::memory_order_release);
+  cm::stop_systick();
+  const uint32_t end = cm::Port::now();
+  const auto s = g_limiter.snapshot();
+  check(g_bad.load() == 0, "every acquire and release from main and the handler succeeded");
+  check(g_max_held.load() <= kLimit, "never more than the limit held");
+  check(g_max_held.load() == kLimit, "the limit was reached");
+  check(s.held == 0 && s.cooling == 0, "nothing left held or cooling");
+  check(s.counters.granted == kRounds + g_isr_grants.load(), "every grant accounted for");
+  check(g_isr_grants.load() > 0, "the handler acquired too");
+  check(end < kStartTick, "the tick counter wrapped during the run");
+  semihost::write("interrupt test: ");
+  semihost::write_uint(kRounds);
+  semihost::write(" rounds, ");
+  semihost::write_uint(g_isr_grants.load());
+  semihost::write(" grants in the handler, ticks ");
+  semihost::write_uint(kStartTick);
+  semihost::write(" -> ");
+  semihost::write_uint(end);
+  semihost::write("\n");
+}
+
+}  // namespace
+
+int main() {
+  Checker check;
+  slotgate::scenarios::run_all<cm::Atomics>(check);
+  interrupt_test(check);
+#ifdef SLOTGATE_FAIL_ON_PURPOSE
+  check(false, "a check that fails on purpose (proves a failure fails the test)");
+#endif
+  semihost::write_uint(check.passed);
+  semihost::write(" passed, ");
+  semihost::write_uint(check.failed);
+  semihost::write(" failed\n");
+  return check.failed == 0 ? 0 : 1;
+}

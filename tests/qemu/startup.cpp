@@ -1,0 +1,45 @@
+// Minimal Cortex-M startup for the test firmware: vector table, .data/.bss, constructors,
+// main, then a semihosting exit with main's verdict.
+#include <stdint.h>
+
+#include "semihost.hpp"
+
+extern "C" {
+extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
+extern void (*__init_array_start[])();
+extern void (*__init_array_end[])();
+int main();
+void SysTick_Handler();
+
+[[noreturn]] void Reset_Handler() {
+  const uint32_t* src = &__data_load;
+  for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
+  for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  for (void (**f)() = __init_array_start; f < __init_array_end; ++f) (*f)();
+  semihost::exit(main() == 0);
+}
+
+[[noreturn]] void Fault_Handler() {
+  semihost::write("FAILED: hard fault\n");
+  semihost::exit(false);
+}
+
+__attribute__((section(".vectors"), used)) void* const g_vectors[16] = {
+    &__stack_top,
+    reinterpret_cast<void*>(Reset_Handler),
+    reinterpret_cast<void*>(Fault_Handler),  // NMI
+    reinterpret_cast<void*>(Fault_Handler),  // HardFault
+    reinterpret_cast<void*>(Fault_Handler),  // MemManage
+    reinterpret_cast<void*>(Fault_Handler),  // BusFault
+    reinterpret_cast<void*>(Fault_Handler),  // UsageFault
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    reinterpret_cast<void*>(Fault_Handler),  // SVCall
+    reinterpret_cast<void*>(Fault_Handler),  // DebugMonitor
+    nullptr,
+    reinterpret_cast<void*>(Fault_Handler),  // PendSV
+    reinterpret_cast<void*>(SysTick_Handler),
+};
+}
