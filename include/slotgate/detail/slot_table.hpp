@@ -42,12 +42,19 @@ enum class SlotPhase : uint32_t {
 struct SlotWord {
   static constexpr unsigned kPhaseBits = 3;
   static constexpr uint32_t kPhaseMask = (1u << kPhaseBits) - 1;
-  static constexpr uint32_t kGenMask = 0xFFFFFFFFu >> kPhaseBits;
+  // Set by the lease watchdog's CAS, kept through Cooling and Free until the next claim: a
+  // late release of that generation is told kReclaimed, whatever it races with.
+  static constexpr uint32_t kReclaimed = 1u << kPhaseBits;
+  static constexpr unsigned kGenShift = kPhaseBits + 1;
+  static constexpr uint32_t kGenMask = 0xFFFFFFFFu >> kGenShift;
 
   static constexpr uint32_t make(uint32_t gen, SlotPhase p) noexcept {
-    return (gen << kPhaseBits) | static_cast<uint32_t>(p);
+    return (gen << kGenShift) | static_cast<uint32_t>(p);
   }
-  static constexpr uint32_t gen(uint32_t w) noexcept { return w >> kPhaseBits; }
+  static constexpr uint32_t with_phase(uint32_t w, SlotPhase p) noexcept {
+    return (w & ~kPhaseMask) | static_cast<uint32_t>(p);
+  }
+  static constexpr uint32_t gen(uint32_t w) noexcept { return w >> kGenShift; }
   static constexpr SlotPhase phase(uint32_t w) noexcept {
     return static_cast<SlotPhase>(w & kPhaseMask);
   }
@@ -123,10 +130,10 @@ class SlotTable {
     if (!r.word.compare_exchange_strong(expected,
                                         SlotWord::make(p.generation, SlotPhase::kReleasing),
                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
-      why = classify_mismatch(r, p);
+      why = classify_mismatch(r, p, expected);
       return SlotRelease::kRejected;
     }
-    return end_session(r, p.generation, now, cooldown);
+    return end_session(r, SlotWord::make(p.generation, SlotPhase::kReleasing), now, cooldown);
   }
 
   // Give back a record the granter claimed for a waiter who left meanwhile. The record is the
@@ -157,7 +164,7 @@ class SlotTable {
       if (SlotWord::phase(w) != SlotPhase::kCooling) continue;
       if (!Tk::reached(r.stamp.load(std::memory_order_relaxed), now)) continue;
       // release: publishes the end of the cooldown to the next claimant (its acquire).
-      if (r.word.compare_exchange_strong(w, SlotWord::make(SlotWord::gen(w), SlotPhase::kFree),
+      if (r.word.compare_exchange_strong(w, SlotWord::with_phase(w, SlotPhase::kFree),
                                          std::memory_order_release, std::memory_order_relaxed))
         ++freed;
     }
@@ -178,14 +185,17 @@ class SlotTable {
       if (SlotWord::phase(w) != SlotPhase::kHeld) continue;
       if (!Tk::reached(r.stamp.load(std::memory_order_relaxed) + max_hold, now)) continue;
       const uint32_t gen = SlotWord::gen(w);
-      // acq_rel: same as release(); we race the holder's own release and one of us wins.
-      if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, SlotPhase::kReleasing),
-                                          std::memory_order_acq_rel, std::memory_order_relaxed))
+      // acq_rel: same as release(); we race the holder's own release and one of us wins. The
+      // flag tells the holder's late release why, in the same step.
+      const uint32_t taken = SlotWord::make(gen, SlotPhase::kReleasing) | SlotWord::kReclaimed;
+      if (!r.word.compare_exchange_strong(w, taken, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed))
         continue;
-      // relaxed: read by the holder's late release only to explain its rejection.
+      // relaxed: for a release that comes after the slot was granted again; the end_session
+      // store below publishes it before the record can be claimed.
       r.reclaimed_gen.store(gen, std::memory_order_relaxed);
       ++reclaimed;
-      if (end_session(r, gen, now, cooldown) == SlotRelease::kFreed) ++freed;
+      if (end_session(r, taken, now, cooldown) == SlotRelease::kFreed) ++freed;
     }
     return reclaimed;
   }
@@ -275,19 +285,24 @@ class SlotTable {
     atomic<Counter> queue_grants;
   };
 
-  // Releasing -> Cooling until now + cooldown, or -> Free now.
-  SlotRelease end_session(Record& r, uint32_t gen, Tick now, Tick cooldown) noexcept {
+  // Releasing -> Cooling until now + cooldown, or -> Free now. `releasing` is the record's
+  // word in Releasing (its generation and reclaimed flag are kept).
+  SlotRelease end_session(Record& r, uint32_t releasing, Tick now, Tick cooldown) noexcept {
     // relaxed: the record is ours alone while Releasing; the store below publishes.
     r.stamp.store(Tick(now + cooldown), std::memory_order_relaxed);
     const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kCooling;
     // release: pairs with the acquire of the next claimant, reclaim_cooled and the scans,
     // publishing the stamp.
-    r.word.store(SlotWord::make(gen, next), std::memory_order_release);
+    r.word.store(SlotWord::with_phase(releasing, next), std::memory_order_release);
     return cooldown == 0 ? SlotRelease::kFreed : SlotRelease::kCooling;
   }
 
-  Status classify_mismatch(const Record& r, Permit p) const noexcept {
-    // relaxed: only explains a refusal already decided by the failed CAS.
+  // Why a release CAS failed, given the word it found.
+  Status classify_mismatch(const Record& r, Permit p, uint32_t found) const noexcept {
+    if (SlotWord::gen(found) == p.generation)  // this permit's session ended before: how?
+      return (found & SlotWord::kReclaimed) != 0 ? Status::kReclaimed : Status::kStalePermit;
+    // The slot was granted again since; its record remembers the last reclaimed generation.
+    // relaxed: ordered by the acquire that read `found` (the re-grant came after the reclaim).
     if (r.reclaimed_gen.load(std::memory_order_relaxed) == p.generation) return Status::kReclaimed;
     return Status::kStalePermit;
   }

@@ -1,0 +1,253 @@
+// Model checking of the real ring and limiter with Relacy: each scenario runs under at least
+// 100 000 random schedules, with Relacy's memory model deciding what every atomic load sees.
+// The core's headers come first (Relacy's macros would break the standard headers).
+#include <cstdio>
+#include <cstring>
+
+#include "slotgate/limiter.hpp"
+#include "slotgate/ring.hpp"
+// clang-format off
+#include "relacy_atomics.hpp"
+// clang-format on
+
+namespace {
+
+using namespace slotgate;
+using model::Port;
+using model::RelacyAtomics;
+using L = Limiter<Port, 2, 2>;
+
+L::config_type config(uint32_t limit, uint32_t cooldown = 0, uint32_t max_hold = 0) {
+  L::config_type c;
+  c.limit = limit;
+  c.cooldown = cooldown;
+  c.max_hold = max_hold;
+  return c;
+}
+
+// Two producers and two consumers on a 2-cell ring: nothing lost, nothing twice, each
+// producer's elements in order.
+struct RingPushPop : rl::test_suite<RingPushPop, 4> {
+  Ring<int, 2, RelacyAtomics> ring;
+  rl::atomic<int> popped[4];
+  void before() {
+    for (auto& p : popped) p.store(0, rl::mo_relaxed, $);
+  }
+  void thread(unsigned idx) {
+    if (idx < 2) {
+      for (int i = 0; i < 2; ++i)
+        if (!ring.try_push(int(idx) * 2 + i)) {
+          // full is allowed; nothing else happens
+        }
+    } else {
+      int last[2] = {-1, -1};
+      for (int k = 0; k < 2; ++k) {
+        int v = -1;
+        if (!ring.try_pop(v)) continue;
+        RL_ASSERT(v >= 0 && v < 4);
+        RL_ASSERT(popped[v].fetch_add(1, rl::mo_relaxed, $) == 0);  // once
+        const int producer = v / 2;
+        RL_ASSERT(v > last[producer]);  // in order
+        last[producer] = v;
+      }
+    }
+  }
+};
+
+// Three threads acquire and release on limit 2 with a cooldown; an independent counter never
+// exceeds the limit, and at the end everything is free.
+struct AcquireReleaseCooldown : rl::test_suite<AcquireReleaseCooldown, 3> {
+  Port port;
+  L lim{port};
+  rl::atomic<int> held;
+  void before() {
+    lim.configure(config(2, 1));
+    held.store(0, rl::mo_relaxed, $);
+  }
+  void thread(unsigned idx) {
+    Permit p;
+    const uint32_t now = 10 + idx;
+    if (lim.try_acquire(now, p) == Status::kOk) {
+      RL_ASSERT(held.fetch_add(1, rl::mo_relaxed, $) + 1 <= 2);
+      held.fetch_sub(1, rl::mo_relaxed, $);
+      RL_ASSERT(lim.release(p, now) == Status::kOk);
+      RL_ASSERT(lim.release(p, now) == Status::kStalePermit);
+    }
+  }
+  void after() {
+    lim.poll(100);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 0 && s.cooling == 0);
+    Permit a, b, c;
+    RL_ASSERT(lim.try_acquire(100, a) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(100, b) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(100, c) == Status::kNoSlot);
+  }
+};
+
+// A waiter enqueues while the holder releases: whichever comes second in the control word's
+// order must see the other, so the waiter is granted without anyone polling.
+struct ReleaseRacesEnqueue : rl::test_suite<ReleaseRacesEnqueue, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Ticket ticket;
+  Status enqueued = Status::kPending;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+    else
+      enqueued = lim.enqueue(2, ticket);
+  }
+  void after() {
+    RL_ASSERT(enqueued == Status::kOk);
+    RL_ASSERT(lim.state(ticket) == TicketState::kGranted);  // no lost wake-up
+  }
+};
+
+// A cancel races the grant of the same ticket: exactly one wins, and the slot is never lost.
+struct CancelRacesGrant : rl::test_suite<CancelRacesGrant, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Ticket ticket;
+  Status cancelled = Status::kPending;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, ticket) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+    else
+      cancelled = lim.cancel(ticket, 2);
+  }
+  void after() {
+    RL_ASSERT(cancelled == Status::kOk || cancelled == Status::kGrantReturned);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 0 && s.queued == 0 && s.tickets_outstanding == 0);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(3, p) == Status::kOk);
+  }
+};
+
+// close() races an enqueue: the ticket never stays waiting on a closed limiter.
+struct CloseRacesEnqueue : rl::test_suite<CloseRacesEnqueue, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Ticket ticket;
+  Status enqueued = Status::kPending;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      lim.close();
+    else
+      enqueued = lim.enqueue(2, ticket);
+  }
+  void after() {
+    if (enqueued == Status::kOk) {
+      RL_ASSERT(lim.state(ticket) == TicketState::kClosed);
+      Permit p;
+      RL_ASSERT(lim.claim(ticket, p) == Status::kClosed);
+    } else {
+      RL_ASSERT(enqueued == Status::kClosed);
+    }
+    RL_ASSERT(lim.snapshot().tickets_outstanding == 0);
+  }
+};
+
+// Two threads poll at once after a cooldown ends, with two waiters: exactly one is granted
+// (limit 1), in FIFO order.
+struct TwoPollers : rl::test_suite<TwoPollers, 2> {
+  Port port;
+  L lim{port};
+  Ticket first, second;
+  void before() {
+    lim.configure(config(1, 5));
+    Permit p;
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+    RL_ASSERT(lim.release(p, 1) == Status::kOk);  // cooling until 6
+    RL_ASSERT(lim.enqueue(1, first) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, second) == Status::kOk);
+  }
+  void thread(unsigned) { lim.poll(6); }
+  void after() {
+    RL_ASSERT(lim.state(first) == TicketState::kGranted);
+    RL_ASSERT(lim.state(second) == TicketState::kWaiting);
+    RL_ASSERT(lim.snapshot().held == 1);
+  }
+};
+
+// The holder releases just as the lease watchdog reclaims: one of them wins, counts stay whole.
+struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Status released = Status::kPending;
+  void before() {
+    lim.configure(config(1, 0, 5));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      released = lim.release(held, 6);
+    else
+      lim.poll(6);
+  }
+  void after() {
+    RL_ASSERT(released == Status::kOk || released == Status::kReclaimed);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 0);
+    RL_ASSERT(s.counters.reclaimed == (released == Status::kReclaimed ? 1u : 0u));
+    Permit p;
+    RL_ASSERT(lim.try_acquire(7, p) == Status::kOk);
+  }
+};
+
+template <class Test>
+bool check(const char* name, int iterations) {
+  rl::test_params p;
+  p.iteration_count = iterations;
+  std::printf("== %s: %d schedules\n", name, iterations);
+  std::fflush(stdout);
+  const bool ok = rl::simulate<Test>(p);
+  std::printf("   %s (result %d at schedule %llu)\n", ok ? "passed" : "FAILED", int(p.test_result),
+              static_cast<unsigned long long>(p.stop_iteration));
+  std::fflush(stdout);
+  if (!ok) {  // replay the failing schedule with its history
+    rl::test_params replay;
+    replay.iteration_count = 1;
+    replay.initial_state = p.final_state;
+    replay.collect_history = true;
+    replay.output_history = true;
+    rl::simulate<Test>(replay);
+  }
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = 100000;
+  if (argc > 1) iterations = std::atoi(argv[1]);
+  int failed = 0, passed = 0;
+  auto run = [&](bool ok) { ok ? ++passed : ++failed; };
+  run(check<RingPushPop>("ring: 2 producers, 2 consumers", iterations));
+  run(check<AcquireReleaseCooldown>("acquire/release with cooldown, 3 threads", iterations));
+  run(check<ReleaseRacesEnqueue>("release races enqueue (no lost wake-up)", iterations));
+  run(check<CancelRacesGrant>("cancel races a grant", iterations));
+  run(check<CloseRacesEnqueue>("close races enqueue", iterations));
+  run(check<TwoPollers>("poll from two threads at once", iterations));
+  run(check<ReleaseRacesReclaim>("release races a lease reclaim", iterations));
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
