@@ -213,6 +213,66 @@ struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 2> {
   }
 };
 
+// A new pause is set while another thread polls after the old one ended: the poller must not
+// clear the new pause (it reads paused_until only after the flag that announces it).
+struct PauseRacesPoll : rl::test_suite<PauseRacesPoll, 2> {
+  Port port;
+  L lim{port};
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.pause_until(5, 1) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.pause_until(100, 10) == Status::kOk);
+    else
+      lim.poll(10);
+  }
+  void after() {
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.paused && s.paused_until == 100);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(10, p) == Status::kPaused);
+  }
+};
+
+// The waiter claims in one thread while the holder's release grants it in another: the claim
+// sees the permit the granter wrote, and that permit is the one the limiter holds.
+struct ClaimSeesTheGrant : rl::test_suite<ClaimSeesTheGrant, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Ticket ticket;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, ticket) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+      return;
+    }
+    Permit p;
+    for (int i = 0; i < 3; ++i) {
+      const Status s = lim.claim(ticket, p);
+      if (s == Status::kPending) continue;
+      RL_ASSERT(s == Status::kOk);
+      RL_ASSERT(lim.release(p, 3) == Status::kOk);
+      return;
+    }
+  }
+  void after() {
+    // If the claimer gave up before the grant, the grant waits for it: take it now.
+    Permit p;
+    const Status s = lim.claim(ticket, p);
+    RL_ASSERT(s == Status::kOk || s == Status::kStaleTicket);
+    if (s == Status::kOk) RL_ASSERT(lim.release(p, 4) == Status::kOk);
+    const auto snap = lim.snapshot();
+    RL_ASSERT(snap.held == 0 && snap.tickets_outstanding == 0);
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -248,6 +308,8 @@ int main(int argc, char** argv) {
   run(check<CloseRacesEnqueue>("close races enqueue", iterations));
   run(check<TwoPollers>("poll from two threads at once", iterations));
   run(check<ReleaseRacesReclaim>("release races a lease reclaim", iterations));
+  run(check<PauseRacesPoll>("a new pause races poll", iterations));
+  run(check<ClaimSeesTheGrant>("claim in another thread than the grant", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
