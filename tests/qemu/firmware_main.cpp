@@ -45,6 +45,14 @@ std::atomic<uint32_t> g_bad{0};         // releases or acquires that went wrong
 std::atomic<uint32_t> g_isr_grants{0};  // permits the interrupt handler took itself
 std::atomic<bool> g_running{false};
 
+// The blocking test: the handler releases a permit at a given tick, which must wake main from
+// WFI inside acquire_until.
+L g_block(g_port);
+Permit g_block_permit;
+std::atomic<uint32_t> g_block_release_at{0};
+std::atomic<bool> g_block_armed{false};
+std::atomic<uint32_t> g_block_released{0};
+
 void note_held(uint32_t held) {
   // relaxed: main and the handler both update these; the handler cannot be preempted by main.
   if (held > g_max_held.load(std::memory_order_relaxed))
@@ -55,8 +63,14 @@ void note_held(uint32_t held) {
 
 extern "C" void SysTick_Handler() {
   cm::on_systick();
-  if (!g_running.load(std::memory_order_acquire)) return;
   const uint32_t now = cm::Port::now();
+  if (g_block_armed.load(std::memory_order_acquire) &&
+      slotgate::Ticks<uint32_t>::reached(g_block_release_at.load(std::memory_order_relaxed), now)) {
+    g_block_armed.store(false, std::memory_order_relaxed);
+    if (g_block.release(g_block_permit, now) == Status::kOk)
+      g_block_released.store(now, std::memory_order_release);
+  }
+  if (!g_running.load(std::memory_order_acquire)) return;
   Permit p;
   if (g_handoff.try_pop(p)) {
     g_held.fetch_sub(1, std::memory_order_relaxed);
@@ -123,12 +137,44 @@ void interrupt_test(Checker& check) {
   semihost::write("\n");
 }
 
+// acquire_until sleeps with WFI; a release from the SysTick handler grants the ticket and its
+// notify() wakes main. Then a deadline passes with nobody releasing: kTimedOut.
+void blocking_test(Checker& check) {
+  L::config_type c;
+  c.limit = 1;
+  check(g_block.configure(c) == Status::kOk, "configure the blocking limiter");
+  cm::start_systick(3999);
+  check(g_block.try_acquire(cm::Port::now(), g_block_permit) == Status::kOk, "take the only slot");
+  const uint32_t start = cm::Port::now();
+  g_block_release_at.store(start + 20, std::memory_order_relaxed);
+  g_block_armed.store(true, std::memory_order_release);
+  Permit p;
+  const Status s =
+      cm::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(start + 1000), p);
+  const uint32_t woke = cm::Port::now();
+  check(s == Status::kOk, "acquire_until is granted by the handler's release");
+  check(g_block_released.load(std::memory_order_acquire) != 0, "the handler released first");
+  check(!slotgate::Ticks<uint32_t>::before(woke, start + 20), "not granted before the release");
+  check(slotgate::Ticks<uint32_t>::before(woke, start + 1000), "woken well before the deadline");
+  // Now nobody releases: the deadline ends the wait.
+  Permit q;
+  const uint32_t t0 = cm::Port::now();
+  const Status timed =
+      cm::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(t0 + 10), q);
+  check(timed == Status::kTimedOut, "acquire_until times out when nothing is released");
+  check(!slotgate::Ticks<uint32_t>::before(cm::Port::now(), t0 + 10), "not before its deadline");
+  check(g_block.release(p, cm::Port::now()) == Status::kOk, "release the granted permit");
+  check(g_block.snapshot().tickets_outstanding == 0, "no ticket left behind");
+  cm::stop_systick();
+}
+
 }  // namespace
 
 int main() {
   Checker check;
   slotgate::scenarios::run_all<cm::Atomics>(check);
   interrupt_test(check);
+  blocking_test(check);
 #ifdef SLOTGATE_FAIL_ON_PURPOSE
   check(false, "a check that fails on purpose (proves a failure fails the test)");
 #endif
