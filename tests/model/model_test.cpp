@@ -273,6 +273,53 @@ struct ClaimSeesTheGrant : rl::test_suite<ClaimSeesTheGrant, 2> {
   }
 };
 
+// A ticket is enqueued with a far deadline while another thread polls: the poller must read
+// the deadline the enqueue published with the ticket, never a stale one.
+struct PollReadsThePublishedDeadline : rl::test_suite<PollReadsThePublishedDeadline, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Ticket ticket;
+  Status enqueued = Status::kPending;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      enqueued = lim.enqueue(10, ticket, Deadline<uint32_t>::at_tick(1000));
+    else
+      lim.poll(20);
+  }
+  void after() {
+    RL_ASSERT(enqueued == Status::kOk);
+    RL_ASSERT(lim.state(ticket) == TicketState::kWaiting);
+    RL_ASSERT(lim.snapshot().counters.timed_out == 0);
+  }
+};
+
+// A permit is granted while another thread checks leases: the watchdog must read the grant time
+// the claim published with the Held phase, never the record's older stamp.
+struct LeaseReadsThePublishedGrantTime : rl::test_suite<LeaseReadsThePublishedGrantTime, 2> {
+  Port port;
+  L lim{port};
+  Status got = Status::kPending;
+  void before() { lim.configure(config(1, 0, 50)); }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      Permit p;
+      got = lim.try_acquire(100, p);
+    } else {
+      lim.poll(120);
+    }
+  }
+  void after() {
+    RL_ASSERT(got == Status::kOk);
+    RL_ASSERT(lim.snapshot().counters.reclaimed == 0);
+    RL_ASSERT(lim.snapshot().held == 1);
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -310,6 +357,10 @@ int main(int argc, char** argv) {
   run(check<ReleaseRacesReclaim>("release races a lease reclaim", iterations));
   run(check<PauseRacesPoll>("a new pause races poll", iterations));
   run(check<ClaimSeesTheGrant>("claim in another thread than the grant", iterations));
+  run(check<PollReadsThePublishedDeadline>("poll reads the deadline enqueue published",
+                                           iterations));
+  run(check<LeaseReadsThePublishedGrantTime>("lease check reads the published grant time",
+                                             iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
