@@ -160,31 +160,9 @@ class Limiter {
   // kClosed. Reclaims cooldowns that ended by `now` on its way. Lock-free, interrupt-safe.
   Status try_acquire(tick_type now, Permit& out) noexcept {
     out = Permit{};
-    // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
-    word_type c = ctl_.load(std::memory_order_acquire);
-    bool governed = false;
-    for (;;) {
-      const Admit a = admit(c, now, false);
-      if (a.retry) {
-        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
-        continue;
-      }
-      if (a.status == Status::kGated && !governed) {
-        // The budget may be out of date (a new reading, or the old one aged out): let the
-        // granter judge it again once, then decide again.
-        governed = true;
-        kick(now);
-        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
-        continue;
-      }
-      if (a.status != Status::kOk) return a.status;
-      // acquire: pairs with the release RMW that lowered occ, so the freed record is visible.
-      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
-                                     std::memory_order_acquire))
-        break;
-    }
-    out = slots_.claim(now, false);
-    return Status::kOk;
+    const Status s = take_slot(now, false);
+    if (s == Status::kOk) out = slots_.claim(now, false);
+    return s;
   }
 
   // Join the wait queue. kOk gives a ticket (it may already be granted: claim it), else
@@ -323,8 +301,9 @@ class Limiter {
     for (uint32_t i = 0; i < MaxWaiters; ++i) expired += tickets_.expire(i, now) ? 1u : 0u;
     if (expired != 0) add(counters_.timed_out, expired);
 
-    if (freed != 0) lower_occupancy(freed, now);
-    kick(now);  // take in readings, adjust headroom, grant waiters
+    // Run the granter once: lowering occ runs (or requests) it when anyone is queued; else kick
+    // it, to take in readings and adjust headroom.
+    if (freed == 0 || !lower_occupancy(freed, now)) kick(now);
     if (expired != 0 || reclaimed != 0) port_.notify();
     r.next = next_deadline(now);
     return r;
@@ -639,7 +618,8 @@ class Limiter {
   }
 
   // Lower occ by n (records already freed) and, if anyone is queued, run or request a grant.
-  void lower_occupancy(uint32_t n, tick_type now) noexcept {
+  // True if it did run or request one.
+  bool lower_occupancy(uint32_t n, tick_type now) noexcept {
     word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     bool run = false;
     for (;;) {
@@ -659,6 +639,7 @@ class Limiter {
         break;
     }
     if (run) run_grants(now);
+    return CW::queued(c) != 0;
   }
 
   // Run the granter, or ask its current holder to run again. Returns the word it replaced.
@@ -710,7 +691,7 @@ class Limiter {
         changed = true;
         continue;
       }
-      if (!reserve_for_queue(now)) {
+      if (take_slot(now, true) != Status::kOk) {
         if (finish_grants()) break;
         govern(now);
         continue;
@@ -731,21 +712,31 @@ class Limiter {
     if (changed) port_.notify();
   }
 
-  // Take one slot (and a gate credit) for the front waiter, if admission allows.
-  bool reserve_for_queue(tick_type now) noexcept {
+  // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from
+  // the granter) for the front waiter. The caller then claims a slot record.
+  Status take_slot(tick_type now, bool from_queue) noexcept {
     // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
     word_type c = ctl_.load(std::memory_order_acquire);
+    bool governed = from_queue;  // the granter has just judged the gate itself
     for (;;) {
-      const Admit a = admit(c, now, true);
+      const Admit a = admit(c, now, from_queue);
       if (a.retry) {
         c = ctl_.load(std::memory_order_acquire);  // acquire: as above
         continue;
       }
-      if (a.status != Status::kOk) return false;
-      // acquire: as above.
+      if (a.status == Status::kGated && !governed) {
+        // The budget may be out of date (a new reading, or the old one aged out): let the
+        // granter judge it again once, then decide again.
+        governed = true;
+        kick(now);
+        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        continue;
+      }
+      if (a.status != Status::kOk) return a.status;
+      // acquire: pairs with the release RMW that lowered occ, so the freed record is visible.
       if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
                                      std::memory_order_acquire))
-        return true;
+        return Status::kOk;
     }
   }
 
