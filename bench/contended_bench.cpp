@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "alloc_counter.hpp"
+#include "../tests/support/allocation_hook.hpp"
 #include "contended.hpp"
 #include "subjects.hpp"
 

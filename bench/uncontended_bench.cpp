@@ -5,7 +5,7 @@
 
 #include <atomic>
 
-#include "alloc_counter.hpp"
+#include "../tests/support/allocation_hook.hpp"
 #include "subjects.hpp"
 
 namespace bench {
@@ -41,8 +41,8 @@ BENCHMARK(floor_cas_pair)->Name("floor/cas_pair");
 // Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
 class AllocationProbe {
  public:
-  explicit AllocationProbe(benchmark::State& s) : state_(s), before_(allocations()) {}
-  ~AllocationProbe() { state_.counters["allocs"] = double(allocations() - before_); }
+  explicit AllocationProbe(benchmark::State& s) : state_(s), before_(allocation_hook::count()) {}
+  ~AllocationProbe() { state_.counters["allocs"] = double(allocation_hook::count() - before_); }
 
  private:
   benchmark::State& state_;

@@ -6,70 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <thread>
 
-#include <unistd.h>
+#include "../support/allocation_hook.hpp"
 
 #include "slotgate/limiter.hpp"
 #include "slotgate/ports/sim.hpp"
-
-namespace {
-std::atomic<bool> g_armed{false};
-
-[[noreturn]] void die(const char* what) {
-  static const char msg[] = "heap allocation while armed: ";
-  fwrite(msg, 1, sizeof msg - 1, stderr);
-  fwrite(what, 1, strlen(what), stderr);
-  fputc('\n', stderr);
-  _exit(70);  // a plain failing exit, so ctest can expect it
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-
-void* malloc(size_t n) {
-  if (g_armed.load(std::memory_order_relaxed)) die("malloc");
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t m) {
-  if (g_armed.load(std::memory_order_relaxed)) die("calloc");
-  return __libc_calloc(n, m);
-}
-void* realloc(void* p, size_t n) {
-  if (g_armed.load(std::memory_order_relaxed)) die("realloc");
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t a, size_t n) {
-  if (g_armed.load(std::memory_order_relaxed)) die("aligned_alloc");
-  return __libc_memalign(a, n);
-}
-}
-
-void* operator new(size_t n) {
-  if (g_armed.load(std::memory_order_relaxed)) die("operator new");
-  if (void* p = __libc_malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](size_t n) {
-  return operator new(n);
-}
-void operator delete(void* p) noexcept {
-  free(p);
-}
-void operator delete[](void* p) noexcept {
-  free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  free(p);
-}
 
 namespace {
 
@@ -153,7 +95,7 @@ int main(int argc, char** argv) {
     go.store(2);
   });
 
-  g_armed.store(true);
+  allocation_hook::forbid(true);
   if (allocate_once) {
     void* volatile p = malloc(16);
     free(p);
@@ -166,7 +108,7 @@ int main(int argc, char** argv) {
   }
   while (go.load() != 2) {
   }
-  g_armed.store(false);
+  allocation_hook::forbid(false);
   helper.join();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
