@@ -172,8 +172,9 @@ class Limiter {
   Status enqueue(tick_type now, Ticket& out,
                  deadline_type deadline = deadline_type::none()) noexcept {
     out = Ticket{};
-    // acquire: pairs with close()'s release; a cheap early refusal.
-    if (CW::closed(ctl_.load(std::memory_order_acquire))) return Status::kClosed;
+    // relaxed: a cheap early refusal that reads nothing after it; the announcement CAS below
+    // is the check that counts (close() publishes no data with the flag).
+    if (CW::closed(ctl_.load(std::memory_order_relaxed))) return Status::kClosed;
     Ticket t;
     if (!tickets_.allocate(deadline, t)) {
       bump(counters_.queue_full);
@@ -330,9 +331,10 @@ class Limiter {
   void resume() noexcept {
     // relaxed: re-checked by the CAS.
     word_type c = ctl_.load(std::memory_order_relaxed);
-    // release: pairs with admit()'s acquire; nothing else rides on it.
+    // relaxed: clearing the flag publishes nothing; a reader that sees it clear reads no
+    // pause data (paused_until is read only under a set flag).
     while (CW::paused(c) &&
-           !ctl_.compare_exchange_weak(c, c & ~CW::kPaused, std::memory_order_release,
+           !ctl_.compare_exchange_weak(c, c & ~CW::kPaused, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {
     }
     port_.notify();
@@ -342,10 +344,12 @@ class Limiter {
   // stay valid and are released as usual; tickets granted before the close can still be
   // claimed. Idempotent. Lock-free, interrupt-safe.
   void close() noexcept {
-    // acq_rel: release pairs with enqueue's acquire of the flag; acquire pairs with each
-    // enqueue's kick, so every ticket published before this sees its Waiting phase below.
+    // acquire: pairs with each enqueue's kick (acq_rel), so every ticket published before
+    // this sees its Waiting phase in the scan below; an enqueue kicking after us sees the
+    // flag and fails its ticket itself. No release: nothing is written before the flag, and
+    // readers of the flag read nothing else.
     word_type c = ctl_.load(std::memory_order_relaxed);
-    while (!ctl_.compare_exchange_weak(c, c | CW::kClosed, std::memory_order_acq_rel,
+    while (!ctl_.compare_exchange_weak(c, c | CW::kClosed, std::memory_order_acquire,
                                        std::memory_order_relaxed)) {
     }
     uint32_t n = 0;
@@ -360,8 +364,9 @@ class Limiter {
   // A consistent-enough snapshot (see snapshot.hpp). Wait-free, interrupt-safe, no clock.
   snapshot_type snapshot() const noexcept {
     snapshot_type s;
-    // acquire: pairs with release RMWs on the word, so the census below is at least as new.
-    const word_type c = ctl_.load(std::memory_order_acquire);
+    // relaxed: a snapshot promises each field on its own (snapshot.hpp), not agreement
+    // between the word and the census, so nothing read below needs ordering after this.
+    const word_type c = ctl_.load(std::memory_order_relaxed);
     const auto census = slots_.census();
     // relaxed throughout: a statistic.
     s.limit = limit_.load(std::memory_order_relaxed);
@@ -498,28 +503,62 @@ class Limiter {
   }
 
   // Pause until `until` unless a later pause holds. True if this call started a new pause.
+  //
+  // The end and the flag are two words, so a pause is written in two steps: its end, then the
+  // flag. Under a set flag paused_until_ is a live pause's end; otherwise it is an old pause's
+  // (possibly one that looks like the future after the clock wrapped) or one a concurrent
+  // pause wrote and has not flagged yet, and a racing pause cannot tell which. So each pause
+  // checks again once flagged: its own end must still hold, and if another pause flagged
+  // between its look and its flag, so must the end it overwrote.
   bool extend_pause(tick_type until, tick_type now) noexcept {
-    // relaxed: the flag is published by the release CAS below.
-    tick_type cur = paused_until_.load(std::memory_order_relaxed);
-    // paused_until_ means something only while the flag is set, or when a concurrent pause
-    // has just written it (our CAS failed); otherwise it is an old value, possibly one that
-    // looks like the future after the clock wrapped.
-    bool written_meanwhile = false;
+    // acquire: pairs with a pause's flag CAS, so paused_until, read after it, is at least the
+    // end that pause wrote.
+    bool live = CW::paused(ctl_.load(std::memory_order_acquire));
+    tick_type replaced = paused_until_.load(std::memory_order_relaxed);
+    const bool judged_live = live;
     for (;;) {
-      // acquire: pairs with another pause's release CAS of the flag.
-      const bool live = written_meanwhile || CW::paused(ctl_.load(std::memory_order_acquire));
-      if (live && Tk::before(now, cur) && !Tk::before(cur, until)) return false;  // later holds
-      if (paused_until_.compare_exchange_strong(cur, until, std::memory_order_relaxed,
+      if (live && Tk::before(now, replaced) && !Tk::before(replaced, until)) return false;
+      // relaxed: the flag CAS below publishes it.
+      if (paused_until_.compare_exchange_strong(replaced, until, std::memory_order_relaxed,
                                                 std::memory_order_relaxed))
         break;
-      written_meanwhile = true;
+      live = true;  // written meanwhile by a pause under way
     }
+    const bool started = set_pause_flag();
+    bool raised = raise_pause_end(until);
+    // Another pause flagged between our look and our flag: the end we overwrote may have been
+    // its, written before it flagged. (It may instead have been an old end that looks like
+    // the future — one resume() cancelled, or one from half the clock's range ago; raising to
+    // it then pauses no longer than that old pause would have.)
+    if (!started && !judged_live && Tk::before(now, replaced))
+      raised = raise_pause_end(replaced) || raised;
+    if (raised) set_pause_flag();  // a poll may have cleared the flag against the lower end
+    return started;
+  }
+
+  // Set the pause flag under a new sequence. True if it was clear.
+  bool set_pause_flag() noexcept {
     word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    // release: pairs with the acquire load of the word before paused_until is read.
-    while (!ctl_.compare_exchange_weak(c, CW::with_new_pause(c), std::memory_order_release,
+    // acq_rel: release pairs with the acquire load of the word before paused_until is read
+    // (poll, admit, next_deadline, extend_pause); acquire pairs with an earlier pause's flag,
+    // so the re-check after this sees the end that pause wrote before flagging.
+    while (!ctl_.compare_exchange_weak(c, CW::with_new_pause(c), std::memory_order_acq_rel,
                                        std::memory_order_relaxed)) {
     }
     return !CW::paused(c);
+  }
+
+  // Raise paused_until_ to `to` if it is earlier; true if it wrote. Called once our own end
+  // is written, so the values it compares are pauses' under way and the wrap-safe order holds.
+  bool raise_pause_end(tick_type to) noexcept {
+    // relaxed: the flag CAS that follows a raise publishes it; a stale value fails the CAS.
+    tick_type cur = paused_until_.load(std::memory_order_relaxed);
+    while (Tk::before(cur, to)) {
+      if (paused_until_.compare_exchange_weak(cur, to, std::memory_order_relaxed,
+                                              std::memory_order_relaxed))
+        return true;
+    }
+    return false;
   }
 
   void on_upstream_rejection(tick_type now, outcome_type outcome) noexcept {
@@ -686,8 +725,10 @@ class Limiter {
       }
       if (!ours || phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
         front_.store(kNoFront, std::memory_order_relaxed);
-        // release: pairs with try_acquire's acquire; the queue no longer blocks the fast path.
-        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
+        // relaxed: the fast path this may reopen reads only the word. Records the granter
+        // freed were published by the release that lowered occ (admit), and this RMW carries
+        // that release sequence on to whoever reads it.
+        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
         changed = true;
         continue;
       }
@@ -699,8 +740,9 @@ class Limiter {
       const Permit p = slots_.claim(now, true);
       if (tickets_.grant(idx, w, p)) {
         front_.store(kNoFront, std::memory_order_relaxed);
-        // release: as for a dropped record above.
-        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_release);
+        // relaxed: as for a dropped record above; the grant itself is published by the
+        // ticket's own release (tickets_.grant).
+        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
         changed = true;
         continue;
       }

@@ -236,6 +236,28 @@ struct PauseRacesPoll : rl::test_suite<PauseRacesPoll, 2> {
   }
 };
 
+// Three pauses start at once after an old one ended: the latest end must hold, whichever thread
+// writes its time last (each may take the other's unflagged time for the old pause's).
+struct TwoPausesRace : rl::test_suite<TwoPausesRace, 3> {
+  Port port;
+  L lim{port};
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.pause_until(5, 1) == Status::kOk);
+    lim.poll(6);  // the old pause is over and cleared
+  }
+  void thread(unsigned idx) {
+    const uint32_t until[] = {100, 50, 70};
+    RL_ASSERT(lim.pause_until(until[idx], 10) == Status::kOk);
+  }
+  void after() {
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.paused && s.paused_until == 100);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(60, p) == Status::kPaused);
+  }
+};
+
 // The waiter claims in one thread while the holder's release grants it in another: the claim
 // sees the permit the granter wrote, and that permit is the one the limiter holds.
 struct ClaimSeesTheGrant : rl::test_suite<ClaimSeesTheGrant, 2> {
@@ -356,6 +378,7 @@ int main(int argc, char** argv) {
   run(check<TwoPollers>("poll from two threads at once", iterations));
   run(check<ReleaseRacesReclaim>("release races a lease reclaim", iterations));
   run(check<PauseRacesPoll>("a new pause races poll", iterations));
+  run(check<TwoPausesRace>("three pauses start at once", iterations));
   run(check<ClaimSeesTheGrant>("claim in another thread than the grant", iterations));
   run(check<PollReadsThePublishedDeadline>("poll reads the deadline enqueue published",
                                            iterations));
