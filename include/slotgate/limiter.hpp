@@ -285,8 +285,8 @@ class Limiter {
   poll_result poll(tick_type now) noexcept {
     poll_result r;
     r.status = note_poll_time(now);
-    // acquire: pairs with pause_until's release, so paused_until is read after the flag.
-    const word_type c = ctl_.load(std::memory_order_acquire);
+    // relaxed: clear_pause_if_over makes its own acquire look before it reads the end.
+    const word_type c = ctl_.load(std::memory_order_relaxed);
     if (CW::paused(c)) clear_pause_if_over(c, now);
 
     uint32_t freed = slots_.reclaim_cooled(now);
@@ -406,6 +406,7 @@ class Limiter {
     k.held_back_pause = read(counters_.held_back_pause);
     k.waiters_ahead = read(counters_.waiters_ahead);
     k.clock_regressions = read(counters_.clock_regressions);
+    k.claim_rescans = census.rescans;
     return s;
   }
 
@@ -491,9 +492,15 @@ class Limiter {
     return {Status::kOk, false};
   }
 
-  // True if the pause seen in c is over at `now` (and is now cleared, by us or another).
+  // True if the pause seen in c is over at `now` (and is now cleared, by us or another), or
+  // if the pause changed since c was read: either way the caller reloads and decides again.
   bool clear_pause_if_over(word_type c, tick_type now) noexcept {
-    // relaxed: the caller's acquire load of c ordered this after the pause that set the flag.
+    constexpr word_type kPauseBits = CW::kPaused | CW::kPauseSeqMask;
+    // acquire: pairs with the flag CAS of the pause in c (set_pause_flag), so the end read
+    // below is at least the one that pause wrote; the caller's c may be a relaxed read.
+    const word_type fresh = ctl_.load(std::memory_order_acquire);
+    if ((fresh & kPauseBits) != (c & kPauseBits)) return true;
+    // relaxed: ordered by the acquire above.
     if (!Tk::reached(paused_until_.load(std::memory_order_relaxed), now)) return false;
     // relaxed: a failed CAS means a new pause (its sequence moved) or another field changed;
     // either way the caller reloads and decides again.
@@ -757,13 +764,14 @@ class Limiter {
   // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from
   // the granter) for the front waiter. The caller then claims a slot record.
   Status take_slot(tick_type now, bool from_queue) noexcept {
-    // acquire: pairs with the release RMW that lowered occ after freeing a slot record.
-    word_type c = ctl_.load(std::memory_order_acquire);
+    // relaxed (this and the reloads): admission reads only the word (a pause's end is read
+    // under clear_pause_if_over's own acquire); the CAS below orders what follows.
+    word_type c = ctl_.load(std::memory_order_relaxed);
     bool governed = from_queue;  // the granter has just judged the gate itself
     for (;;) {
       const Admit a = admit(c, now, from_queue);
       if (a.retry) {
-        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        c = ctl_.load(std::memory_order_relaxed);
         continue;
       }
       if (a.status == Status::kGated && !governed) {
@@ -771,13 +779,15 @@ class Limiter {
         // granter judge it again once, then decide again.
         governed = true;
         kick(now);
-        c = ctl_.load(std::memory_order_acquire);  // acquire: as above
+        c = ctl_.load(std::memory_order_relaxed);
         continue;
       }
       if (a.status != Status::kOk) return a.status;
-      // acquire: pairs with the release RMW that lowered occ, so the freed record is visible.
+      // acquire on success: pairs with the release RMW that lowered occ after freeing a slot
+      // record (lower_occupancy, admit, run_grants' unclaim), so the claim's first pass sees
+      // that record Free. relaxed on failure: c is judged again from scratch.
       if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
-                                     std::memory_order_acquire))
+                                     std::memory_order_relaxed))
         return Status::kOk;
     }
   }

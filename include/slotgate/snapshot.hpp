@@ -29,6 +29,7 @@ struct Counters {
   uint64_t held_back_pause = 0;       // ... by a pause
   uint64_t waiters_ahead = 0;         // try_acquire refused to barge past queued waiters
   uint64_t clock_regressions = 0;     // times a poll saw time go backwards
+  uint64_t claim_rescans = 0;         // slot-record scans that found none free (claimants racing)
   uint64_t readings = 0;              // usage readings taken in
   uint64_t bad_readings = 0;          // readings ignored: implausible, from the future, older
   uint64_t refresh_requests = 0;      // times the port was asked for a fresh reading

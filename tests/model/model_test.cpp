@@ -6,6 +6,7 @@
 
 #include "slotgate/limiter.hpp"
 #include "slotgate/ring.hpp"
+#include "slotgate/usage_cell.hpp"
 // clang-format off
 #include "relacy_atomics.hpp"
 // clang-format on
@@ -16,6 +17,22 @@ using namespace slotgate;
 using model::Port;
 using model::RelacyAtomics;
 using L = Limiter<Port, 2, 2>;
+using L1 = Limiter<Port, 1, 2>;  // no spare slot record: a claim must find the freed one
+
+// Claim until the ticket is no longer waiting, yielding between looks (a waiter's loop).
+Status claim_when_ready(L& lim, Ticket t, Permit& p) {
+  for (;;) {
+    const Status s = lim.claim(t, p);
+    if (s != Status::kPending) return s;
+    rl::yield(1, $);
+  }
+}
+
+// try_acquire until it succeeds, yielding between tries.
+template <class Lim>
+void acquire_when_free(Lim& lim, uint32_t now, Permit& p) {
+  while (lim.try_acquire(now, p) != Status::kOk) rl::yield(1, $);
+}
 
 L::config_type config(uint32_t limit, uint32_t cooldown = 0, uint32_t max_hold = 0) {
   L::config_type c;
@@ -276,20 +293,10 @@ struct ClaimSeesTheGrant : rl::test_suite<ClaimSeesTheGrant, 2> {
       return;
     }
     Permit p;
-    for (int i = 0; i < 3; ++i) {
-      const Status s = lim.claim(ticket, p);
-      if (s == Status::kPending) continue;
-      RL_ASSERT(s == Status::kOk);
-      RL_ASSERT(lim.release(p, 3) == Status::kOk);
-      return;
-    }
+    RL_ASSERT(claim_when_ready(lim, ticket, p) == Status::kOk);
+    RL_ASSERT(lim.release(p, 3) == Status::kOk);
   }
   void after() {
-    // If the claimer gave up before the grant, the grant waits for it: take it now.
-    Permit p;
-    const Status s = lim.claim(ticket, p);
-    RL_ASSERT(s == Status::kOk || s == Status::kStaleTicket);
-    if (s == Status::kOk) RL_ASSERT(lim.release(p, 4) == Status::kOk);
     const auto snap = lim.snapshot();
     RL_ASSERT(snap.held == 0 && snap.tickets_outstanding == 0);
   }
@@ -342,6 +349,142 @@ struct LeaseReadsThePublishedGrantTime : rl::test_suite<LeaseReadsThePublishedGr
   }
 };
 
+// A new pause is set while another thread computes the next deadline: once it sees the new
+// flag it must read the new end, never an older one still in the word (here a cancelled later
+// pause, which would make a sleeper oversleep).
+struct NextDeadlineReadsThePauseEnd : rl::test_suite<NextDeadlineReadsThePauseEnd, 2> {
+  Port port;
+  L lim{port};
+  Deadline<uint32_t> seen;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.pause_until(150, 1) == Status::kOk);
+    lim.resume();  // its end stays behind in paused_until
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.pause_until(100, 10) == Status::kOk);
+    else
+      seen = lim.next_deadline(10);
+  }
+  void after() { RL_ASSERT(!seen.set || seen.at == 100); }
+};
+
+// Two pauses start after a later one was resumed (its end stays behind): a pause that sees
+// the other's flag must read that pause's end, not the resumed one. (Raising to the resumed
+// end is allowed: a pause that takes it for a concurrent one's pauses no longer than it.)
+struct PauseReadsTheLiveEnd : rl::test_suite<PauseReadsTheLiveEnd, 2> {
+  Port port;
+  L lim{port};
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.pause_until(150, 1) == Status::kOk);
+    lim.resume();
+  }
+  void thread(unsigned idx) { RL_ASSERT(lim.pause_until(idx == 0 ? 60 : 100, 10) == Status::kOk); }
+  void after() {
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.paused && (s.paused_until == 100 || s.paused_until == 150));
+  }
+};
+
+// A new pause is set while another thread takes a slot (through a cooled slot's reclaim and a
+// reload): the taker must not clear the new pause against the old pause's end.
+struct PauseRacesTryAcquire : rl::test_suite<PauseRacesTryAcquire, 2> {
+  Port port;
+  L1 lim{port};
+  Status got = Status::kPending;
+  void before() {
+    L1::config_type c;
+    c.limit = 1;
+    c.cooldown = 5;
+    lim.configure(c);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+    RL_ASSERT(lim.release(p, 1) == Status::kOk);  // cooling until 6
+    RL_ASSERT(lim.pause_until(5, 1) == Status::kOk);
+    lim.poll(7);  // the old pause is over and cleared; the slot is still counted
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.pause_until(100, 10) == Status::kOk);
+    } else {
+      Permit p;
+      got = lim.try_acquire(10, p);
+    }
+  }
+  void after() {
+    RL_ASSERT(got == Status::kOk || got == Status::kPaused);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.paused && s.paused_until == 100);
+  }
+};
+
+// A release frees the only slot record while another thread waits for it on the fast path:
+// the taker's claim finds the freed record in its first pass (the occ it took carries the
+// record's release).
+struct FreedSlotFoundInOnePass : rl::test_suite<FreedSlotFoundInOnePass, 2> {
+  Port port;
+  L1 lim{port};
+  Permit held;
+  void before() {
+    lim.configure(L1::config_type{});
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+    } else {
+      Permit p;
+      acquire_when_free(lim, 2, p);
+      RL_ASSERT(lim.snapshot().counters.claim_rescans == 0);
+    }
+  }
+};
+
+// The granter frees cooled slot records for a waiter while another thread waits on the fast
+// path for the second: its claim finds the record the granter freed in one pass.
+struct GranterFreesForTheFastPath : rl::test_suite<GranterFreesForTheFastPath, 2> {
+  Port port;
+  L lim{port};
+  Ticket ticket;
+  void before() {
+    lim.configure(config(2, 5));
+    Permit a, b;
+    RL_ASSERT(lim.try_acquire(1, a) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(1, b) == Status::kOk);
+    RL_ASSERT(lim.release(a, 1) == Status::kOk);  // both cool until 6
+    RL_ASSERT(lim.release(b, 1) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.enqueue(10, ticket) == Status::kOk);
+    } else {
+      Permit p;
+      acquire_when_free(lim, 10, p);
+      RL_ASSERT(lim.snapshot().counters.claim_rescans == 0);
+    }
+  }
+  void after() { RL_ASSERT(lim.state(ticket) == TicketState::kGranted); }
+};
+
+// One writer publishes two readings while a reader reads: every reading read is whole (its
+// fields from one write), never torn.
+struct UsageCellReadsWhole : rl::test_suite<UsageCellReadsWhole, 2> {
+  UsageCell<uint32_t, RelacyAtomics> cell;
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      cell.write(true, 1, 10);
+      cell.write(true, 2, 20);
+    } else {
+      for (int k = 0; k < 2; ++k) {
+        UsageReading<uint32_t> r;
+        if (cell.read(r)) RL_ASSERT(r.sampled_at == r.sessions * 10);
+      }
+    }
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -384,6 +527,12 @@ int main(int argc, char** argv) {
                                            iterations));
   run(check<LeaseReadsThePublishedGrantTime>("lease check reads the published grant time",
                                              iterations));
+  run(check<NextDeadlineReadsThePauseEnd>("next deadline reads the new pause's end", iterations));
+  run(check<PauseRacesTryAcquire>("a new pause races try_acquire", iterations));
+  run(check<PauseReadsTheLiveEnd>("a pause reads the live end under the flag", iterations));
+  run(check<FreedSlotFoundInOnePass>("a freed slot is found in one pass", iterations));
+  run(check<GranterFreesForTheFastPath>("the granter frees slots for the fast path", iterations));
+  run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -85,6 +85,7 @@ class SlotTable {
       r.queue_grants.store(0, std::memory_order_relaxed);
     }
     hint_.store(0, std::memory_order_relaxed);
+    rescans_.store(0, std::memory_order_relaxed);
   }
 
   // Take a Free record for a caller that already raised occ. Lock-free: a pass finds nothing
@@ -116,6 +117,9 @@ class SlotTable {
         hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
         return Permit{static_cast<uint32_t>(i), gen};
       }
+      // A whole pass found nothing: other claimants took the Free records we looked at (or,
+      // were an order missing, we saw a freed record late). relaxed: a statistic.
+      rescans_.fetch_add(1, std::memory_order_relaxed);
     }
   }
 
@@ -243,6 +247,7 @@ class SlotTable {
     uint32_t cooling = 0;
     Counter fast_grants = 0;
     Counter queue_grants = 0;
+    Counter rescans = 0;
   };
 
   // Count records by phase and sum the grant counters. Wait-free; each record is read once.
@@ -257,6 +262,7 @@ class SlotTable {
       c.fast_grants += r.fast_grants.load(std::memory_order_relaxed);
       c.queue_grants += r.queue_grants.load(std::memory_order_relaxed);
     }
+    c.rescans = rescans_.load(std::memory_order_relaxed);
     return c;
   }
 
@@ -309,6 +315,7 @@ class SlotTable {
 
   Record records_[MaxSlots];
   atomic<size_t> hint_;
+  atomic<Counter> rescans_;
 };
 
 }  // namespace slotgate::detail
