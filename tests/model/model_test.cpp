@@ -126,10 +126,11 @@ struct ReleaseRacesEnqueue : rl::test_suite<ReleaseRacesEnqueue, 2> {
   }
 };
 
-// A cancel races the grant of the same ticket: exactly one wins, and the slot is never lost.
-struct CancelRacesGrant : rl::test_suite<CancelRacesGrant, 2> {
+// A cancel races the grant of the same ticket: exactly one wins, and the slot is never lost: a
+// third thread waiting on the fast path gets it.
+struct CancelRacesGrant : rl::test_suite<CancelRacesGrant, 3> {
   Port port;
-  L lim{port};
+  L1 lim{port};
   Permit held;
   Ticket ticket;
   Status cancelled = Status::kPending;
@@ -139,17 +140,20 @@ struct CancelRacesGrant : rl::test_suite<CancelRacesGrant, 2> {
     RL_ASSERT(lim.enqueue(1, ticket) == Status::kOk);
   }
   void thread(unsigned idx) {
-    if (idx == 0)
+    if (idx == 0) {
       RL_ASSERT(lim.release(held, 2) == Status::kOk);
-    else
+    } else if (idx == 1) {
       cancelled = lim.cancel(ticket, 2);
+    } else {  // the slot comes back whoever wins; its record is found in one pass
+      Permit p;
+      acquire_when_free(lim, 2, p);
+      RL_ASSERT(lim.snapshot().counters.claim_rescans == 0);
+    }
   }
   void after() {
     RL_ASSERT(cancelled == Status::kOk || cancelled == Status::kGrantReturned);
     const auto s = lim.snapshot();
-    RL_ASSERT(s.held == 0 && s.queued == 0 && s.tickets_outstanding == 0);
-    Permit p;
-    RL_ASSERT(lim.try_acquire(3, p) == Status::kOk);
+    RL_ASSERT(s.held == 1 && s.queued == 0 && s.tickets_outstanding == 0);
   }
 };
 
@@ -204,29 +208,36 @@ struct TwoPollers : rl::test_suite<TwoPollers, 2> {
   }
 };
 
-// The holder releases just as the lease watchdog reclaims: one of them wins, counts stay whole.
-struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 2> {
+// The holder releases just as the lease watchdog reclaims, while a third thread waits for the
+// slot: one of them wins, a release that lost is told kReclaimed even after the slot was taken
+// again, and counts stay whole.
+struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 3> {
   Port port;
-  L lim{port};
+  L1 lim{port};
   Permit held;
   Status released = Status::kPending;
   void before() {
-    lim.configure(config(1, 0, 5));
+    L1::config_type c;
+    c.limit = 1;
+    c.max_hold = 5;
+    lim.configure(c);
     RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
   }
   void thread(unsigned idx) {
-    if (idx == 0)
+    if (idx == 0) {
       released = lim.release(held, 6);
-    else
+    } else if (idx == 1) {
       lim.poll(6);
+    } else {  // takes the slot again: a late release then meets the next generation
+      Permit p;
+      acquire_when_free(lim, 7, p);
+    }
   }
   void after() {
     RL_ASSERT(released == Status::kOk || released == Status::kReclaimed);
     const auto s = lim.snapshot();
-    RL_ASSERT(s.held == 0);
+    RL_ASSERT(s.held == 1);
     RL_ASSERT(s.counters.reclaimed == (released == Status::kReclaimed ? 1u : 0u));
-    Permit p;
-    RL_ASSERT(lim.try_acquire(7, p) == Status::kOk);
   }
 };
 
@@ -468,18 +479,138 @@ struct GranterFreesForTheFastPath : rl::test_suite<GranterFreesForTheFastPath, 2
   void after() { RL_ASSERT(lim.state(ticket) == TicketState::kGranted); }
 };
 
-// One writer publishes two readings while a reader reads: every reading read is whole (its
-// fields from one write), never torn.
+// Two releases race with two waiters queued: the first release's granter grants one waiter and
+// leaves the other at the front (no slot yet); the second takes the grant token over and must
+// see that front, or the second waiter is never granted.
+struct ReleasesHandTheFrontOn : rl::test_suite<ReleasesHandTheFrontOn, 2> {
+  Port port;
+  L lim{port};
+  Permit a, b;
+  Ticket first, second;
+  void before() {
+    lim.configure(config(2));
+    RL_ASSERT(lim.try_acquire(1, a) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(1, b) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, first) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, second) == Status::kOk);
+  }
+  void thread(unsigned idx) { RL_ASSERT(lim.release(idx == 0 ? a : b, 2) == Status::kOk); }
+  void after() {
+    RL_ASSERT(lim.state(first) == TicketState::kGranted);
+    RL_ASSERT(lim.state(second) == TicketState::kGranted);
+  }
+};
+
+// A release starts a cooldown while another thread polls: the poller must read the cooldown's
+// end that the release published with the Cooling phase, never the grant time before it.
+struct PollReadsTheCooldownEnd : rl::test_suite<PollReadsTheCooldownEnd, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  void before() {
+    lim.configure(config(1, 10));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);  // cooling until 12
+    else
+      lim.poll(5);
+  }
+  void after() {
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 0 && s.cooling == 1);
+  }
+};
+
+// One thread takes a slot and gives it back while another takes one: whichever record the
+// second claims, the per-record grant counts stay whole (a claim reads the count the last
+// holder's claim wrote).
+struct ClaimAfterAnotherThreadsSession : rl::test_suite<ClaimAfterAnotherThreadsSession, 2> {
+  Port port;
+  L lim{port};
+  void before() { lim.configure(config(2)); }
+  void thread(unsigned idx) {
+    Permit p;
+    if (idx == 0) {
+      RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+      RL_ASSERT(lim.release(p, 2) == Status::kOk);
+    } else {
+      RL_ASSERT(lim.try_acquire(3, p) == Status::kOk);
+    }
+  }
+  void after() { RL_ASSERT(lim.snapshot().counters.fast_path == 2); }
+};
+
+// A ticket is enqueued with a deadline while another thread computes the next deadline: it must
+// read the deadline published with the ticket, not the later one a cancelled ticket left in the
+// same record (a sleeper would oversleep).
+struct NextDeadlineReadsTheTicketDeadline : rl::test_suite<NextDeadlineReadsTheTicketDeadline, 2> {
+  Port port;
+  L lim{port};
+  Permit held;
+  Deadline<uint32_t> seen;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+    Ticket a, b;  // both records keep a deadline of 5000 and the hint returns to the first
+    RL_ASSERT(lim.enqueue(1, a, Deadline<uint32_t>::at_tick(5000)) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, b, Deadline<uint32_t>::at_tick(5000)) == Status::kOk);
+    RL_ASSERT(lim.cancel(a, 1) == Status::kOk);
+    RL_ASSERT(lim.cancel(b, 1) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      Ticket t;
+      RL_ASSERT(lim.enqueue(10, t, Deadline<uint32_t>::at_tick(1000)) == Status::kOk);
+    } else {
+      seen = lim.next_deadline(20);
+    }
+  }
+  void after() { RL_ASSERT(!seen.set || seen.at == 1000); }
+};
+
+// A permit is granted while another thread waits for the next deadline to show its lease: the
+// lease's end must come from the grant time published with the Held phase, not the record's
+// older stamp.
+struct NextDeadlineReadsTheGrantTime : rl::test_suite<NextDeadlineReadsTheGrantTime, 2> {
+  Port port;
+  L1 lim{port};
+  Deadline<uint32_t> seen;
+  void before() {
+    L1::config_type c;
+    c.limit = 1;
+    c.max_hold = 50;
+    lim.configure(c);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+    RL_ASSERT(lim.release(p, 2) == Status::kOk);  // the record's stamp is 2
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      Permit p;
+      RL_ASSERT(lim.try_acquire(100, p) == Status::kOk);
+    } else {
+      // Until the lease shows up; the old stamp's would be 52, still ahead of now.
+      while (!(seen = lim.next_deadline(40)).set) rl::yield(1, $);
+    }
+  }
+  void after() { RL_ASSERT(seen.at == 150); }
+};
+
+// One writer publishes "no reading" and then two readings while a reader reads: every reading read
+// is whole (its fields from one write), never torn.
 struct UsageCellReadsWhole : rl::test_suite<UsageCellReadsWhole, 2> {
   UsageCell<uint32_t, RelacyAtomics> cell;
   void thread(unsigned idx) {
     if (idx == 0) {
+      cell.write(false, 7, 99);  // no reading; its fields must never be read as one
       cell.write(true, 1, 10);
       cell.write(true, 2, 20);
     } else {
       for (int k = 0; k < 2; ++k) {
         UsageReading<uint32_t> r;
-        if (cell.read(r)) RL_ASSERT(r.sampled_at == r.sessions * 10);
+        if (cell.read(r)) RL_ASSERT(r.sessions != 7 && r.sampled_at == r.sessions * 10);
       }
     }
   }
@@ -532,6 +663,13 @@ int main(int argc, char** argv) {
   run(check<PauseReadsTheLiveEnd>("a pause reads the live end under the flag", iterations));
   run(check<FreedSlotFoundInOnePass>("a freed slot is found in one pass", iterations));
   run(check<GranterFreesForTheFastPath>("the granter frees slots for the fast path", iterations));
+  run(check<ReleasesHandTheFrontOn>("two releases hand the queue's front on", iterations));
+  run(check<PollReadsTheCooldownEnd>("poll reads the cooldown end a release published",
+                                     iterations));
+  run(check<ClaimAfterAnotherThreadsSession>("a claim after another thread's session", iterations));
+  run(check<NextDeadlineReadsTheTicketDeadline>("next deadline reads a new ticket's deadline",
+                                                iterations));
+  run(check<NextDeadlineReadsTheGrantTime>("next deadline reads a new grant's time", iterations));
   run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -129,11 +129,15 @@ class SlotTable {
     Record& r = records_[p.slot];
     const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
     uint32_t expected = held;
-    // acq_rel: acquire pairs with the claim's release (we end the session it began); release
-    // publishes the end of the session to whoever claims the record next.
+    // acquire: pairs with the claim's release (we end the session it began, so our stamp
+    // write is ordered after the claim's; write order: the model checker cannot show it, its
+    // modification order is the order of execution). No release: end_session's release store
+    // publishes the end of the session, and a reader of this Releasing value synchronizes with the
+    // claim's Held store anyway (this RMW continues its release sequence). acquire on failure:
+    // classify_mismatch reads reclaimed_gen, published before the word we find.
     if (!r.word.compare_exchange_strong(expected,
                                         SlotWord::make(p.generation, SlotPhase::kReleasing),
-                                        std::memory_order_acq_rel, std::memory_order_acquire)) {
+                                        std::memory_order_acquire, std::memory_order_acquire)) {
       why = classify_mismatch(r, p, expected);
       return SlotRelease::kRejected;
     }
@@ -147,14 +151,17 @@ class SlotTable {
     // relaxed: still ours alone; the grant it counted never happened.
     r.queue_grants.store(r.queue_grants.load(std::memory_order_relaxed) - 1,
                          std::memory_order_relaxed);
-    // release: pairs with the acquire of the next claim.
+    // release: pairs with the acquire of the next claim, so its stamp and counter writes are
+    // ordered after ours even when it took occ before our caller gave it back (write order:
+    // the model checker cannot show it, its modification order is the order of execution).
     r.word.store(SlotWord::make(p.generation, SlotPhase::kFree), std::memory_order_release);
   }
 
   // True when the permit is exactly the one the record holds now. Wait-free.
   bool is_held(Permit p) const noexcept {
-    // acquire: pairs with the release that made it Held, like any reader of the record.
-    return records_[p.slot].word.load(std::memory_order_acquire) ==
+    // relaxed: only the word is read; whoever acts on the permit later (release) re-checks it
+    // with its own acquire CAS.
+    return records_[p.slot].word.load(std::memory_order_relaxed) ==
            SlotWord::make(p.generation, SlotPhase::kHeld);
   }
 
@@ -167,9 +174,11 @@ class SlotTable {
       uint32_t w = r.word.load(std::memory_order_acquire);
       if (SlotWord::phase(w) != SlotPhase::kCooling) continue;
       if (!Tk::reached(r.stamp.load(std::memory_order_relaxed), now)) continue;
-      // release: publishes the end of the cooldown to the next claimant (its acquire).
+      // relaxed: we wrote nothing to the record. The next claimant's acquire CAS reads this
+      // RMW's value, which continues the release sequence of end_session's store, so it
+      // synchronizes with the session's end all the same.
       if (r.word.compare_exchange_strong(w, SlotWord::with_phase(w, SlotPhase::kFree),
-                                         std::memory_order_release, std::memory_order_relaxed))
+                                         std::memory_order_relaxed, std::memory_order_relaxed))
         ++freed;
     }
     return freed;
@@ -189,10 +198,13 @@ class SlotTable {
       if (SlotWord::phase(w) != SlotPhase::kHeld) continue;
       if (!Tk::reached(r.stamp.load(std::memory_order_relaxed) + max_hold, now)) continue;
       const uint32_t gen = SlotWord::gen(w);
-      // acq_rel: same as release(); we race the holder's own release and one of us wins. The
-      // flag tells the holder's late release why, in the same step.
+      // relaxed: we race the holder's own release and one of us wins; the flag tells the
+      // holder's late release why, in the same step. Acquire is not needed: on success this
+      // reads the Held value the acquire load above already read. Release is not needed: the
+      // holder's failed CAS reads only the word, and reclaimed_gen is published by
+      // end_session's release store.
       const uint32_t taken = SlotWord::make(gen, SlotPhase::kReleasing) | SlotWord::kReclaimed;
-      if (!r.word.compare_exchange_strong(w, taken, std::memory_order_acq_rel,
+      if (!r.word.compare_exchange_strong(w, taken, std::memory_order_relaxed,
                                           std::memory_order_relaxed))
         continue;
       // relaxed: for a release that comes after the slot was granted again; the end_session

@@ -102,7 +102,9 @@ class TicketTable {
       if (W::phase(w) != TicketPhase::kFree) continue;
       const uint32_t gen = W::next_gen(W::gen(w));
       const uint32_t flags = deadline.set ? W::kTimed : 0u;
-      // acquire: pairs with the release that freed the record, ordering its last use before ours.
+      // acquire: pairs with the release that freed the record (retire, abandon), ordering its
+      // last use before ours: our deadline write after the last owner's (write order: the
+      // model checker cannot show it, its modification order is the order of execution).
       if (!r.word.compare_exchange_strong(w, W::make(gen, TicketPhase::kPreparing, flags),
                                           std::memory_order_acquire, std::memory_order_relaxed))
         continue;
@@ -128,13 +130,14 @@ class TicketTable {
     Record& r = records_[idx];
     const uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: ours while Preparing
     uint32_t g = (W::gen(w) - 1) & W::kGenMask;
-    // release: pairs with the acquire of the next allocate.
+    // release: pairs with the acquire of the next allocate (write order, as there).
     r.word.store(W::make(g, TicketPhase::kFree, 0), std::memory_order_release);
   }
 
+  // The granter's look at a queued record: it reads nothing else of the record, and its grant
+  // CAS re-checks the word.
   uint32_t word(uint32_t idx) const noexcept {
-    // acquire: pairs with whichever release set the phase (publish, grant, cancel, expire).
-    return records_[idx].word.load(std::memory_order_acquire);
+    return records_[idx].word.load(std::memory_order_relaxed);  // relaxed: as above
   }
 
   // Granter only. Waiting(w) -> Granted with permit p. False if the waiter left first.
@@ -155,9 +158,10 @@ class TicketTable {
     uint32_t w = r.word.load(std::memory_order_acquire);
     if (W::phase(w) != TicketPhase::kWaiting || (w & W::kTimed) == 0) return false;
     if (!Tk::reached(r.deadline.load(std::memory_order_relaxed), now)) return false;
-    // release: pairs with the owner's acquire in check().
+    // relaxed: TimedOut publishes nothing (we wrote nothing to the record), and the owner who
+    // reads it reads nothing else.
     return r.word.compare_exchange_strong(w, W::with_phase(w, TicketPhase::kTimedOut),
-                                          std::memory_order_release, std::memory_order_relaxed);
+                                          std::memory_order_relaxed, std::memory_order_relaxed);
   }
 
   // Waiting -> Closed. Lock-free.
@@ -165,9 +169,9 @@ class TicketTable {
     Record& r = records_[idx];
     uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     while (W::phase(w) == TicketPhase::kWaiting) {
-      // release: pairs with the owner's acquire in check().
+      // relaxed: as for expire, Closed publishes nothing.
       if (r.word.compare_exchange_weak(w, W::with_phase(w, TicketPhase::kClosed),
-                                       std::memory_order_release, std::memory_order_relaxed))
+                                       std::memory_order_relaxed, std::memory_order_relaxed))
         return true;
     }
     return false;
@@ -209,8 +213,12 @@ class TicketTable {
   // The owner ends the ticket in state `w` (expected): the record is Free again. False if the
   // word changed first (w is then reloaded).
   bool retire(uint32_t idx, uint32_t& w) noexcept {
-    // acq_rel: release ends our use of the record for its next owner; acquire reloads w.
-    return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_acq_rel,
+    // release: ends our use of the record (our reads of its permit) before its next owner's
+    // (pairs with allocate's acquire; a read seeing a later write is load buffering, which the
+    // model checker does not produce — write order, as there). No acquire on success: check()
+    // already acquired the word this replaces. acquire on failure: the reloaded w is acted on like
+    // check()'s (a Granted one makes us read the permit; pairs with grant's release).
+    return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_release,
                                                       std::memory_order_acquire);
   }
 
