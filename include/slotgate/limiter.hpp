@@ -595,8 +595,11 @@ class Limiter {
       const word_type target = limit - gov_.held_back(now, limit);
       word_type c = ctl_.load(std::memory_order_relaxed);
       if (CW::lim(c) == target) return;
-      ctl_.compare_exchange_weak(c, CW::with_lim(c, target), std::memory_order_relaxed,
-                                 std::memory_order_relaxed);
+      word_type next = CW::with_lim(c, target);
+      // A lower limit may leave the gate's budget too large (it was computed against the old
+      // one): spend it all, so the next grant has the granter judge the reading again.
+      if (target < CW::lim(c) && !CW::gate_open(c)) next = CW::with_credit(next, 0);
+      ctl_.compare_exchange_weak(c, next, std::memory_order_relaxed, std::memory_order_relaxed);
     }
   }
 
@@ -638,12 +641,16 @@ class Limiter {
       const word_type target =
           b == Governor::kOpen ? CW::kCreditOpen : (b > MaxSlots ? word_type(MaxSlots) : b);
       if (CW::credit(c) == target) return;
-      // acq_rel: a grant or release between our census and here changes the word and fails
-      // the CAS, so the budget is never set from a census that missed a grant; acquire on
-      // success and failure keeps the next census at least as new as the word.
-      if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_acq_rel,
-                                     std::memory_order_acquire))
+      // A grant or release between our census and here changes the word and fails the CAS,
+      // so the budget is never set from a census that missed a grant. relaxed: the credit is
+      // read only from the word, and on success we read nothing after.
+      if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_relaxed,
+                                     std::memory_order_relaxed))
         return;
+      // acquire: the word feeds the next census, as the load above (the model checker cannot
+      // show this one: the stale record it guards against is four stores back, and it keeps
+      // three).
+      c = ctl_.load(std::memory_order_acquire);
     }
   }
 

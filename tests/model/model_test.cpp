@@ -19,6 +19,14 @@ using model::RelacyAtomics;
 using L = Limiter<Port, 2, 2>;
 using L1 = Limiter<Port, 1, 2>;  // no spare slot record: a claim must find the freed one
 
+// A port with a usage source: the scenario writes readings into its cell.
+struct GatedPort : Port {
+  UsageCell<uint32_t, RelacyAtomics> cell;
+  bool read_usage(UsageReading<uint32_t>& out) const noexcept { return cell.read(out); }
+  void request_usage_refresh() noexcept {}
+};
+using LG = Limiter<GatedPort, 3, 2>;
+
 // Claim until the ticket is no longer waiting, yielding between looks (a waiter's loop).
 Status claim_when_ready(L& lim, Ticket t, Permit& p) {
   for (;;) {
@@ -494,7 +502,11 @@ struct ReleasesHandTheFrontOn : rl::test_suite<ReleasesHandTheFrontOn, 2> {
     RL_ASSERT(lim.enqueue(1, first) == Status::kOk);
     RL_ASSERT(lim.enqueue(1, second) == Status::kOk);
   }
-  void thread(unsigned idx) { RL_ASSERT(lim.release(idx == 0 ? a : b, 2) == Status::kOk); }
+  void thread(unsigned idx) {
+    if (idx == 1)  // once the first release's granter is under way, so the token passes on
+      while (lim.state(first) != TicketState::kGranted) rl::yield(1, $);
+    RL_ASSERT(lim.release(idx == 0 ? a : b, 2) == Status::kOk);
+  }
   void after() {
     RL_ASSERT(lim.state(first) == TicketState::kGranted);
     RL_ASSERT(lim.state(second) == TicketState::kGranted);
@@ -598,6 +610,70 @@ struct NextDeadlineReadsTheGrantTime : rl::test_suite<NextDeadlineReadsTheGrantT
   void after() { RL_ASSERT(seen.at == 150); }
 };
 
+// A reading that counts exactly our sessions arrives while one of them ends: the granter must
+// count the ended one (its slot freed after the sample) with ours, not take it for another
+// client's and raise headroom for it.
+struct ForeignJudgementCountsOurEndedSession
+    : rl::test_suite<ForeignJudgementCountsOurEndedSession, 2> {
+  GatedPort port;
+  LG lim{port};
+  Permit p0, p1;
+  void before() {
+    LG::config_type c;
+    c.limit = 3;
+    c.gate.max_age = 1000;
+    lim.configure(c);
+    RL_ASSERT(lim.try_acquire(1, p0) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(1, p1) == Status::kOk);
+    port.cell.write(true, 2, 50);  // both of ours, sampled at 50
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(p0, 60) == Status::kOk);
+    else
+      lim.poll(100);
+  }
+  void after() { RL_ASSERT(lim.snapshot().headroom_foreign == 0); }
+};
+
+// The granter recomputes the gate's budget while one thread releases a slot and another takes
+// a slot record again: the census must count the new grant (by its published grant time, or
+// as in flight), never take the record's older session for it. The reading leaves room for
+// exactly that one grant, so no second one may follow.
+struct GateCountsTheNewGrant : rl::test_suite<GateCountsTheNewGrant, 3> {
+  GatedPort port;
+  LG lim{port};
+  Permit p0, p1;
+  void before() {
+    LG::config_type c;
+    c.limit = 3;
+    c.gate.max_age = 1000;
+    c.headroom.track_foreign = false;
+    lim.configure(c);
+    Permit p2;
+    RL_ASSERT(lim.try_acquire(1, p0) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(1, p1) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(1, p2) == Status::kOk);
+    RL_ASSERT(lim.release(p2, 1) == Status::kOk);  // every record holds a grant from tick 1
+    port.cell.write(true, 2, 50);                  // room for one more
+    lim.poll(50);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(p0, 60) == Status::kOk);
+    } else if (idx == 1) {
+      Permit p;
+      RL_ASSERT(lim.try_acquire(100, p) == Status::kOk);
+    } else {
+      lim.poll(100);
+    }
+  }
+  void after() {  // no poll here: it would recompute the budget from a quiet table
+    Permit q;
+    RL_ASSERT(lim.try_acquire(100, q) == Status::kGated);
+  }
+};
+
 // One writer publishes "no reading" and then two readings while a reader reads: every reading read
 // is whole (its fields from one write), never torn.
 struct UsageCellReadsWhole : rl::test_suite<UsageCellReadsWhole, 2> {
@@ -670,6 +746,9 @@ int main(int argc, char** argv) {
   run(check<NextDeadlineReadsTheTicketDeadline>("next deadline reads a new ticket's deadline",
                                                 iterations));
   run(check<NextDeadlineReadsTheGrantTime>("next deadline reads a new grant's time", iterations));
+  run(check<GateCountsTheNewGrant>("the gate counts a grant made while it recomputes", iterations));
+  run(check<ForeignJudgementCountsOurEndedSession>(
+      "a reading's foreign count sees our ended session", iterations));
   run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

@@ -196,9 +196,9 @@ class Governor {
   uint32_t budget(Tick now, uint32_t gate_limit, uint32_t occupied, Census census) const noexcept {
     if (!usable(now)) return kOpen;
     const Tick at = at_.load(std::memory_order_relaxed);  // relaxed: token-holder state
-    // Grants since the reading that the upstream may still count: not freed more than `tail`
-    // ago.
-    const auto u = census(at, Tick(now - tail_.load(std::memory_order_relaxed)), at);
+    // Grants since the reading that the upstream may still count: not free for `tail` ticks
+    // or more (the census drops those freed at or before now - tail).
+    const auto u = census(at, Tick(now - tail_.load(std::memory_order_relaxed) + 1), at);
     // Grants whose CAS counted them but whose slot record is not claimed yet: recent too.
     const uint32_t in_flight = occupied > u.nonfree ? occupied - u.nonfree : 0;
     // A known foreign client (H_foreign) absent from this reading may come back at any

@@ -130,8 +130,8 @@ class SlotTable {
     const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
     uint32_t expected = held;
     // acquire: pairs with the claim's release (we end the session it began, so our stamp
-    // write is ordered after the claim's; write order: the model checker cannot show it, its
-    // modification order is the order of execution). No release: end_session's release store
+    // write is ordered after the claim's: write order, which the model checker cannot show,
+    // its modification order being the order of execution). No release: end_session's release store
     // publishes the end of the session, and a reader of this Releasing value synchronizes with the
     // claim's Held store anyway (this RMW continues its release sequence). acquire on failure:
     // classify_mismatch reads reclaimed_gen, published before the word we find.
@@ -152,8 +152,8 @@ class SlotTable {
     r.queue_grants.store(r.queue_grants.load(std::memory_order_relaxed) - 1,
                          std::memory_order_relaxed);
     // release: pairs with the acquire of the next claim, so its stamp and counter writes are
-    // ordered after ours even when it took occ before our caller gave it back (write order:
-    // the model checker cannot show it, its modification order is the order of execution).
+    // ordered after ours even when it took occ before our caller gave it back (write order,
+    // which the model checker cannot show: its modification order is the order of execution).
     r.word.store(SlotWord::make(p.generation, SlotPhase::kFree), std::memory_order_release);
   }
 
@@ -246,7 +246,10 @@ class SlotTable {
       }
       // relaxed x2: ordered by the acquire above; a newer value only makes us more careful.
       const Tick freed_at = r.stamp.load(std::memory_order_relaxed);
-      const bool gone = p == SlotPhase::kFree && Tk::before(freed_at, recent_freed_after);
+      // A session has ended once its slot is Free or Cooling (stamp: the cooldown's end, when
+      // the slot is free again even if nobody has reclaimed it yet).
+      const bool ended = p == SlotPhase::kFree || p == SlotPhase::kCooling;
+      const bool gone = ended && Tk::before(freed_at, recent_freed_after);
       if (!gone && !Tk::before(r.granted_at.load(std::memory_order_relaxed), since))
         ++u.granted_since;
       if (p == SlotPhase::kFree && !Tk::before(freed_at, ours_freed_after)) ++u.freed_since;
