@@ -151,6 +151,9 @@ struct CancelRacesGrant : rl::test_suite<CancelRacesGrant, 3> {
     if (idx == 0) {
       RL_ASSERT(lim.release(held, 2) == Status::kOk);
     } else if (idx == 1) {
+      // Land the cancel anywhere in the release's grant, including between its look and its
+      // withdrawal.
+      for (unsigned n = rl::rand(16); n != 0; --n) rl::yield(1, $);
       cancelled = lim.cancel(ticket, 2);
     } else {  // the slot comes back whoever wins; its record is found in one pass
       Permit p;

@@ -214,13 +214,14 @@ class TicketTable {
   // The owner ends the ticket in state `w` (expected): the record is Free again. False if the
   // word changed first (w is then reloaded).
   bool retire(uint32_t idx, uint32_t& w) noexcept {
-    // release: ends our use of the record (our reads of its permit) before its next owner's
-    // (pairs with allocate's acquire). Without it a read could see a later write: load
-    // buffering, which the model checker cannot show, as it never produces it. No acquire on
-    // success: check() already acquired the word this replaces. acquire on failure: the reloaded w
-    // is acted on like check()'s (a Granted one makes us read the permit; pairs with grant's
-    // release).
-    return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_release,
+    // acq_rel: release ends our use of the record (our reads of its permit) before its next
+    // owner's (pairs with allocate's acquire; without it a read could see a later write: load
+    // buffering, which the model checker cannot show, as it never produces it). The acquire
+    // half does nothing on success (check() acquired the word this replaces) but is needed for
+    // the failure order: a failure order may be no stronger than the success order, and the
+    // reloaded w is acted on like check()'s (a Granted one makes us read the permit; pairs
+    // with grant's release).
+    return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_acq_rel,
                                                       std::memory_order_acquire);
   }
 
