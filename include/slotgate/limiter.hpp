@@ -633,24 +633,21 @@ class Limiter {
   // Set the gate budget from the installed reading (open without a usable one).
   void update_credit(tick_type now) noexcept {
     const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
-    // acquire: pairs with release RMWs on the word, so the census below is at least as new.
-    word_type c = ctl_.load(std::memory_order_acquire);
     for (;;) {
+      // acquire: pairs with release RMWs on the word, so the census below is at least as new
+      // (a record freed before occ was lowered is not seen in its old session).
+      word_type c = ctl_.load(std::memory_order_acquire);
       const uint32_t b =
           gov_.budget(now, gov_.gate_limit(limit), static_cast<uint32_t>(CW::occ(c)), census());
       const word_type target =
           b == Governor::kOpen ? CW::kCreditOpen : (b > MaxSlots ? word_type(MaxSlots) : b);
       if (CW::credit(c) == target) return;
       // A grant or release between our census and here changes the word and fails the CAS,
-      // so the budget is never set from a census that missed a grant. relaxed: the credit is
-      // read only from the word, and on success we read nothing after.
+      // so the budget is never set from a census that missed a grant; we then look again.
+      // relaxed: the credit is read only from the word, and on success we read nothing after.
       if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_relaxed,
                                      std::memory_order_relaxed))
         return;
-      // acquire: the word feeds the next census, as the load above (the model checker cannot
-      // show this one: the stale record it guards against is four stores back, and it keeps
-      // three).
-      c = ctl_.load(std::memory_order_acquire);
     }
   }
 
