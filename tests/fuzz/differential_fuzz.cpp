@@ -387,7 +387,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    int(r.m.usable(r.now())), r.m.sessions_read, r.m.read_at,
                    r.m.unseen_grants(r.now()));
       for (auto& e : r.m.sessions)
-        std::fprintf(stderr, "   session granted %u %s %u\n", e.granted,
+        std::fprintf(stderr, "   session on record %d %s %u\n", e.rec,
                      e.cooling ? "cooling until" : "held since", e.t);
       for (auto& e : r.m.records)
         std::fprintf(stderr, "   record %d granted %u stamp %u\n", int(e.phase), e.granted,

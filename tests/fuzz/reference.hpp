@@ -26,8 +26,7 @@ struct Session {         // a slot counted against the limit
   Tick t = 0;            // held: since; cooling: until
   int permit = -1;       // index into permits (-1: granted to a ticket not yet claimed)
   int ticket = -1;       // the ticket it was granted to, if any
-  Tick granted = 0;      // when it was granted
-  int rec = -1;          // its slot record
+  int rec = -1;          // its slot record (which keeps the grant time)
 };
 
 // A slot record keeps its latest grant: the usage gate's census reads these (README, "The
@@ -133,7 +132,7 @@ struct Model {
   }
   // A new session granted at `now`.
   void grant(Tick now, int ticket) {
-    sessions.push_back(Session{false, now, -1, ticket, now, claim_record(now)});
+    sessions.push_back(Session{false, now, -1, ticket, claim_record(now)});
   }
 
   uint32_t lim() const { return limit - (h_rejected < limit ? h_rejected : limit - 1); }

@@ -42,8 +42,9 @@ void acquire_when_free(Lim& lim, uint32_t now, Permit& p) {
   while (lim.try_acquire(now, p) != Status::kOk) rl::yield(1, $);
 }
 
-L::config_type config(uint32_t limit, uint32_t cooldown = 0, uint32_t max_hold = 0) {
-  L::config_type c;
+// Every limiter here has 32-bit ticks, so one config type serves them all.
+Config<uint32_t> config(uint32_t limit, uint32_t cooldown = 0, uint32_t max_hold = 0) {
+  Config<uint32_t> c;
   c.limit = limit;
   c.cooldown = cooldown;
   c.max_hold = max_hold;
@@ -228,10 +229,7 @@ struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 3> {
   Permit held;
   Status released = Status::kPending;
   void before() {
-    L1::config_type c;
-    c.limit = 1;
-    c.max_hold = 5;
-    lim.configure(c);
+    lim.configure(config(1, 0, 5));
     RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
   }
   void thread(unsigned idx) {
@@ -281,7 +279,7 @@ struct PauseRacesPoll : rl::test_suite<PauseRacesPoll, 2> {
 
 // Three pauses start at once after an old one ended: the latest end must hold, whichever thread
 // writes its time last (each may take the other's unflagged time for the old pause's).
-struct TwoPausesRace : rl::test_suite<TwoPausesRace, 3> {
+struct ThreePausesRace : rl::test_suite<ThreePausesRace, 3> {
   Port port;
   L lim{port};
   void before() {
@@ -421,10 +419,7 @@ struct PauseRacesTryAcquire : rl::test_suite<PauseRacesTryAcquire, 2> {
   L1 lim{port};
   Status got = Status::kPending;
   void before() {
-    L1::config_type c;
-    c.limit = 1;
-    c.cooldown = 5;
-    lim.configure(c);
+    lim.configure(config(1, 5));
     Permit p;
     RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
     RL_ASSERT(lim.release(p, 1) == Status::kOk);  // cooling until 6
@@ -454,7 +449,7 @@ struct FreedSlotFoundInOnePass : rl::test_suite<FreedSlotFoundInOnePass, 2> {
   L1 lim{port};
   Permit held;
   void before() {
-    lim.configure(L1::config_type{});
+    lim.configure(config(1));
     RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
   }
   void thread(unsigned idx) {
@@ -597,10 +592,7 @@ struct NextDeadlineReadsTheGrantTime : rl::test_suite<NextDeadlineReadsTheGrantT
   L1 lim{port};
   Deadline<uint32_t> seen;
   void before() {
-    L1::config_type c;
-    c.limit = 1;
-    c.max_hold = 50;
-    lim.configure(c);
+    lim.configure(config(1, 0, 50));
     Permit p;
     RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
     RL_ASSERT(lim.release(p, 2) == Status::kOk);  // the record's stamp is 2
@@ -626,8 +618,7 @@ struct ForeignJudgementCountsOurEndedSession
   LG lim{port};
   Permit p0, p1;
   void before() {
-    LG::config_type c;
-    c.limit = 3;
+    auto c = config(3);
     c.gate.max_age = 1000;
     lim.configure(c);
     RL_ASSERT(lim.try_acquire(1, p0) == Status::kOk);
@@ -652,8 +643,7 @@ struct GateCountsTheNewGrant : rl::test_suite<GateCountsTheNewGrant, 3> {
   LG lim{port};
   Permit p0, p1;
   void before() {
-    LG::config_type c;
-    c.limit = 3;
+    auto c = config(3);
     c.gate.max_age = 1000;
     c.headroom.track_foreign = false;
     lim.configure(c);
@@ -735,7 +725,7 @@ int main(int argc, char** argv) {
   run(check<TwoPollers>("poll from two threads at once", iterations));
   run(check<ReleaseRacesReclaim>("release races a lease reclaim", iterations));
   run(check<PauseRacesPoll>("a new pause races poll", iterations));
-  run(check<TwoPausesRace>("three pauses start at once", iterations));
+  run(check<ThreePausesRace>("three pauses start at once", iterations));
   run(check<ClaimSeesTheGrant>("claim in another thread than the grant", iterations));
   run(check<PollReadsThePublishedDeadline>("poll reads the deadline enqueue published",
                                            iterations));
