@@ -112,10 +112,12 @@ void interrupt_test(Checker& check) {
     if (s != Status::kNoSlot) g_bad.fetch_add(1, std::memory_order_relaxed);
     g_port.wait(g_limiter.poll(cm::Port::now()).next);
   }
-  // Let the handler drain the hand-off and the last cooldowns end.
-  while (g_handoff.size_approx() != 0 || g_limiter.snapshot().cooling != 0)
-    g_port.wait(g_limiter.poll(cm::Port::now()).next);
+  // Let the handler drain the hand-off, then stop it taking slots (the tick keeps running) and
+  // let the last cooldowns end. Stopping it only after the cooldowns ended would let a grant it
+  // made in between still be cooling at the check below.
+  while (g_handoff.size_approx() != 0) g_port.wait(g_limiter.poll(cm::Port::now()).next);
   g_running.store(false, std::memory_order_release);
+  while (g_limiter.snapshot().cooling != 0) g_port.wait(g_limiter.poll(cm::Port::now()).next);
   cm::stop_systick();
   const uint32_t end = cm::Port::now();
   const auto s = g_limiter.snapshot();
