@@ -16,11 +16,8 @@ using Limiter = slotgate::Limiter<Port, /*MaxSlots=*/8, /*MaxWaiters=*/32>;
 int main() {
   Port port;
   Limiter limiter(port);
-  Limiter::config_type cfg;
-  cfg.limit = 4;                       // the upstream's cap
-  cfg.cooldown = Port::from(350ms);    // its counter lags releases by up to this
-  cfg.max_hold = Port::from(30s);      // reclaim a slot whose holder got stuck
-  cfg.default_pause = Port::from(5s);  // after a 429 without Retry-After
+  auto cfg = Limiter::recommended_config(4);  // the upstream's cap; the rest as recommended
+  cfg.max_hold = Port::from(30s);             // reclaim a slot whose holder got stuck
   if (limiter.configure(cfg) != slotgate::Status::kOk) return 1;
 
   std::atomic<int> open{0};

@@ -55,14 +55,8 @@ int main() {
   Port port;
   slotgate::posix::UsagePoller usage(port, fetch_concurrent_sessions);  // attaches to the port
   Limiter limiter(port);
-  Limiter::config_type cfg;
-  cfg.limit = 4;
-  cfg.cooldown = Port::from(350ms);
-  cfg.default_pause = Port::from(5s);
-  cfg.gate.max_age = Port::from(2s);             // trust a reading for 2 s
-  cfg.gate.visibility_lag = Port::from(50ms);    // grants this close before a sample may be missing
-  cfg.gate.repoll_interval = Port::from(250ms);  // ask again at most this often while held
-  cfg.headroom.recover_after = Port::from(30s);  // probe back up after 30 quiet seconds
+  // The cap is all we know; the library learns the lags (README, "The policy").
+  const auto cfg = Limiter::recommended_config(4);
   if (limiter.configure(cfg) != slotgate::Status::kOk) return 1;
 
   // Take a first reading before admitting anyone: until one arrives the gate is open and the
@@ -87,8 +81,11 @@ int main() {
   }
   for (auto& t : agents) t.join();
   const auto s = limiter.snapshot();
-  std::printf("peak upstream count %d (cap 4); %llu readings, H=%u (foreign %u)\n", peak.load(),
-              static_cast<unsigned long long>(s.counters.readings), s.headroom, s.headroom_foreign);
+  std::printf(
+      "peak upstream count %d (cap 4); %llu readings; foreign sessions seen %u; learned release "
+      "lag %.0f ms\n",
+      peak.load(), static_cast<unsigned long long>(s.counters.readings), s.foreign_seen,
+      double(s.learned_release_lag) / 1e6);
   std::this_thread::sleep_for(400ms);  // let the simulated provider's timers finish
   return peak.load() <= 4 ? 0 : 1;
 }

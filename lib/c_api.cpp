@@ -103,13 +103,37 @@ Tick now(slotgate_limiter* l) noexcept {
 
 extern "C" {
 
-void slotgate_config_init(slotgate_config* config) {
-  if (config == nullptr) return;
-  const Limiter::config_type d;
+namespace {
+void to_c(const Limiter::config_type& d, slotgate_config* config) {
   *config = slotgate_config{};
   config->limit = d.limit;
+  config->cooldown = d.cooldown;
+  config->max_hold = d.max_hold;
+  config->default_pause = d.default_pause;
+  config->max_pause = d.max_pause;
+  config->gate_max_age = d.gate.max_age;
+  config->gate_visibility_lag = d.gate.visibility_lag;
+  config->gate_tail = d.gate.tail;
+  config->gate_staleness = d.gate.staleness;
+  config->gate_repoll_interval = d.gate.repoll_interval;
   config->gate_max_plausible_sessions = d.gate.max_plausible_sessions;
+  config->headroom_recover_after = d.headroom.recover_after;
+  config->headroom_foreign_confirm = d.headroom.foreign_confirm;
+  config->headroom_foreign_hold = d.headroom.foreign_hold;
+  config->headroom_sticky = d.headroom.sticky;
   config->headroom_track_foreign = d.headroom.track_foreign;
+  config->learn_max_lag = d.learn.max_lag;
+  config->learn_memory = d.learn.memory;
+}
+}  // namespace
+
+void slotgate_config_init(slotgate_config* config) {
+  if (config != nullptr) to_c(Limiter::config_type{}, config);
+}
+
+void slotgate_config_recommended(slotgate_config* config, uint32_t limit,
+                                 uint64_t ticks_per_second) {
+  if (config != nullptr) to_c(Limiter::config_type::recommended(limit, ticks_per_second), config);
 }
 
 size_t slotgate_limiter_size(void) {
@@ -131,15 +155,20 @@ slotgate_status slotgate_configure(slotgate_limiter* l, const slotgate_config* c
   cfg.cooldown = config->cooldown;
   cfg.max_hold = config->max_hold;
   cfg.default_pause = config->default_pause;
+  cfg.max_pause = config->max_pause;
   cfg.gate.max_age = config->gate_max_age;
   cfg.gate.visibility_lag = config->gate_visibility_lag;
   cfg.gate.tail = config->gate_tail;
+  cfg.gate.staleness = config->gate_staleness;
   cfg.gate.repoll_interval = config->gate_repoll_interval;
   cfg.gate.max_plausible_sessions = config->gate_max_plausible_sessions;
   cfg.headroom.recover_after = config->headroom_recover_after;
   cfg.headroom.foreign_confirm = config->headroom_foreign_confirm;
+  cfg.headroom.foreign_hold = config->headroom_foreign_hold;
   cfg.headroom.sticky = config->headroom_sticky;
   cfg.headroom.track_foreign = config->headroom_track_foreign;
+  cfg.learn.max_lag = config->learn_max_lag;
+  cfg.learn.memory = config->learn_memory;
   return c(impl(l)->lim.configure(cfg));
 }
 
@@ -268,7 +297,16 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.paused = s.paused;
   o.has_reading = s.has_reading;
   o.gate_open = s.gate_open;
+  o.half_open = s.half_open;
+  o.probe_out = s.probe_out;
   o.paused_until = s.paused_until;
+  o.backoff = s.backoff;
+  o.effective_cooldown = s.effective_cooldown;
+  o.effective_visibility_lag = s.effective_visibility_lag;
+  o.learned_release_lag = s.learned_release_lag;
+  o.learned_visibility_lag = s.learned_visibility_lag;
+  o.consecutive_episodes = s.consecutive_episodes;
+  o.foreign_seen = s.foreign_seen;
   o.reading_sampled_at = s.reading_sampled_at;
   o.reading_sessions = s.reading_sessions;
   o.gate_budget = s.gate_budget;
@@ -289,6 +327,11 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.held_back_gate = k.held_back_gate;
   o.held_back_headroom = k.held_back_headroom;
   o.held_back_pause = k.held_back_pause;
+  o.held_back_probe = k.held_back_probe;
+  o.episodes = k.episodes;
+  o.probes = k.probes;
+  o.release_lag_samples = k.release_lag_samples;
+  o.visibility_lag_samples = k.visibility_lag_samples;
   *out = o;
 }
 

@@ -19,6 +19,12 @@ void Engine::push(Tick t, Ev kind, uint32_t who, uint64_t a, Tick b) {
   events_.push(Event{t, order, seq_++, kind, who, a, b});
 }
 
+// How long after its end a session stops counting: lag_out, or later if the upstream only
+// began counting it after that (a late start never makes the count go negative).
+Tick Engine::counted_until(Tick lag_in, Tick gen, Tick lag_out) {
+  return lag_in > gen + lag_out ? lag_in - gen : lag_out;
+}
+
 Tick Engine::draw(std::mt19937_64& rng, Range r) {
   if (r.hi <= r.lo) return r.lo;
   return r.lo + rng() % (r.hi - r.lo + 1);
@@ -115,7 +121,7 @@ void Engine::handle(const Event& e) {
       busy_integral_ += double(ours_generating_) * double(now_ - busy_since_);
       busy_since_ = now_;
       ++ours_generating_;
-      push(now_ + gen, Ev::kEnd, e.who, lag_out);
+      push(now_ + gen, Ev::kEnd, e.who, counted_until(lag_in, gen, lag_out));
       break;
     }
     case Ev::kEnd:
@@ -138,7 +144,10 @@ void Engine::handle(const Event& e) {
       f.on = !f.on;
       if (f.on) {
         f.target = static_cast<uint32_t>(draw(f.rng, s_.foreign_sessions));
-        for (uint32_t k = f.active; k < f.target; ++k) push(now_, Ev::kForeignWant, e.who);
+        for (uint32_t k = f.active; k < f.target; ++k) {
+          const Tick ramp = draw(f.rng, s_.foreign_ramp);
+          push(now_ + ramp, Ev::kForeignWant, e.who);
+        }
         push(now_ + draw(f.rng, s_.foreign_on), Ev::kForeignToggle, e.who);
       } else {
         push(now_ + draw(f.rng, s_.foreign_off), Ev::kForeignToggle, e.who);
@@ -149,6 +158,8 @@ void Engine::handle(const Event& e) {
       Foreign& f = foreign_[e.who];
       if (!f.on || f.active >= f.target) break;
       if (!upstream_admits(now_)) {  // the other client got a 429 itself; it retries
+        ++r_.foreign_429s;
+        strategy_.foreign_refused(*this);
         push(now_ + 1000, Ev::kForeignWant, e.who);
         break;
       }
@@ -160,12 +171,13 @@ void Engine::handle(const Event& e) {
       const Tick gen = draw(f.rng, s_.generation);
       const Tick lag_out = draw(f.rng, s_.lag_out);
       push(now_ + lag_in, Ev::kCountUp);
-      push(now_ + gen, Ev::kForeignEnd, e.who, lag_out);
+      push(now_ + gen, Ev::kForeignEnd, e.who, counted_until(lag_in, gen, lag_out));
       break;
     }
     case Ev::kForeignEnd: {
       Foreign& f = foreign_[e.who];
       --f.active;
+      ++r_.foreign_completed;
       push(now_ + e.a, Ev::kCountDown);
       if (f.on && f.active < f.target) push(now_, Ev::kForeignWant, e.who);
       break;

@@ -9,7 +9,9 @@
 //     penalty then shrinks the cap by one, or refuses everything, for a while;
 //   - the usage endpoint reports the counted sessions, from a cache up to `staleness` old,
 //     answering `poll_latency` after it is asked;
-//   - foreign clients on the same key, invisible to the strategy, go on and off.
+//   - foreign clients on the same key, invisible to the strategy, go on and off; when one comes
+//     on it opens its sessions over a ramp; a session it is refused (a 429 of its own) it
+//     retries a second later.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,8 @@ class Strategy {
   virtual void usage(Engine&, uint32_t /*sessions*/, Tick /*sampled_at*/) {}
   // The upstream's count fell (only an oracle may look).
   virtual void count_changed(Engine&) {}
+  // Another client on the key was refused (for tracing only: no real client can see it).
+  virtual void foreign_refused(Engine&) {}
 };
 
 struct Point {
@@ -57,7 +61,12 @@ struct Result {
   double wait_p99_ms = 0;
   double wait_max_ms = 0;
   uint32_t max_upstream = 0;  // highest count the upstream saw (ours and foreign)
-  std::vector<Point> trace;   // the upstream's count at each change
+  // What the run cost the other clients on the key: their 429s and their completed sessions.
+  // Each foreign client draws from its own random stream, so they want the same sessions at
+  // the same times whatever the strategy; the difference between strategies is the strategy's.
+  uint64_t foreign_429s = 0;
+  uint64_t foreign_completed = 0;
+  std::vector<Point> trace;  // the upstream's count at each change
   std::vector<Tick> rejected_at;
 };
 
@@ -118,6 +127,7 @@ class Engine {
 
   void push(Tick t, Ev kind, uint32_t who = 0, uint64_t a = 0, Tick b = 0);
   static Tick draw(std::mt19937_64& rng, Range r);
+  static Tick counted_until(Tick lag_in, Tick gen, Tick lag_out);
   void next_want(uint32_t agent);
   bool upstream_admits(Tick t);  // a request arrives now: admitted, or a 429
   void counted_changed();

@@ -19,31 +19,45 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
       << s.name << ": cap " << s.cap << ", " << s.agents << " agents, lag_out " << s.lag_out.lo
       << "-" << s.lag_out.hi << " ms";
   if (s.staleness) out << ", usage cached up to " << s.staleness << " ms";
+  if (s.lag_in.hi) out << ", lag_in " << s.lag_in.lo << "-" << s.lag_in.hi << " ms";
   if (s.foreign_clients) out << ", " << s.foreign_clients << " foreign client(s)";
+  if (s.penalty == Penalty::kRefuse)
+    out << ", refuses all for " << s.penalty_duration << " ms after a 429";
+  if (s.penalty == Penalty::kShrink)
+    out << ", cap shrinks for " << s.penalty_duration << " ms after a 429";
   if (s.burst_period) out << ", bursts every " << s.burst_period << " ms";
   out << ", " << s.duration / 1000 << " s\n";
   char line[256];
-  std::snprintf(line, sizeof line, "  %-10s %6s %9s %8s %6s %9s %9s %9s %8s\n", "strategy", "429s",
+  const bool shared = s.foreign_clients > 0;
+  std::snprintf(line, sizeof line, "  %-13s %6s %9s %8s %6s %9s %9s %9s %8s", "strategy", "429s",
                 "completed", "per_min", "util", "wait_p50", "wait_p99", "wait_max", "max_up");
-  out << line;
+  out << line << (shared ? "  their_429s their_done\n" : "\n");
   for (const Result& r : rows) {
     std::snprintf(
-        line, sizeof line, "  %-10s %6llu %9llu %8.1f %5.0f%% %8.0fms %8.0fms %8.0fms %5u/%u\n",
+        line, sizeof line, "  %-13s %6llu %9llu %8.1f %5.0f%% %8.0fms %8.0fms %8.0fms %5u/%u",
         r.strategy.c_str(), static_cast<unsigned long long>(r.rejections_429),
         static_cast<unsigned long long>(r.completed), r.throughput_per_min, r.utilization * 100.0,
         r.wait_p50_ms, r.wait_p99_ms, r.wait_max_ms, r.max_upstream, s.cap);
     out << line;
+    if (shared) {
+      std::snprintf(line, sizeof line, "  %10llu %10llu",
+                    static_cast<unsigned long long>(r.foreign_429s),
+                    static_cast<unsigned long long>(r.foreign_completed));
+      out << line;
+    }
+    out << "\n";
   }
 }
 
 void write_csv(std::ostream& out, const std::vector<Result>& rows) {
   out << "scenario,strategy,rejections_429,completed,throughput_per_min,utilization,"
-         "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream\n";
+         "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed\n";
   for (const Result& r : rows) {
     out << r.scenario << "," << r.strategy << "," << r.rejections_429 << "," << r.completed << ","
         << fmt("%.2f", r.throughput_per_min) << "," << fmt("%.4f", r.utilization) << ","
         << fmt("%.0f", r.wait_p50_ms) << "," << fmt("%.0f", r.wait_p99_ms) << ","
-        << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "\n";
+        << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "," << r.foreign_429s << ","
+        << r.foreign_completed << "\n";
   }
 }
 

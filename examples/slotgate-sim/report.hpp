@@ -12,7 +12,7 @@ namespace sim {
 // One table per scenario, strategies as rows.
 void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>& rows);
 // scenario,strategy,rejections_429,completed,throughput_per_min,utilization,wait_p50_ms,
-// wait_p99_ms,wait_max_ms,max_upstream
+// wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed
 void write_csv(std::ostream& out, const std::vector<Result>& rows);
 // The upstream's count against the cap over time, one lane per (scenario, strategy), 429s
 // marked.

@@ -8,7 +8,8 @@
 namespace sim {
 
 std::vector<std::string> preset_names() {
-  return {"default", "long-lag", "stale-usage", "foreign", "bursty", "large"};
+  return {"default", "long-lag", "stale-usage", "foreign",       "bursty",
+          "large",   "penalty",  "crowd",       "lagging-cache", "late-count"};
 }
 
 bool preset(const std::string& name, Scenario& s) {
@@ -36,6 +37,39 @@ bool preset(const std::string& name, Scenario& s) {
     s.cap = 64;
     s.agents = 500;
     s.duration = 300000;
+    return true;
+  }
+  // An upstream that refuses every request for 30 s after a 429 (each refusal starts the 30 s
+  // again, the other client's retries included), with one other client on the key: the
+  // storm a short fixed pause walks into.
+  if (name == "penalty") {
+    s.foreign_clients = 1;
+    s.penalty = Penalty::kRefuse;
+    s.penalty_duration = 30000;
+    s.duration = 900000;
+    return true;
+  }
+  // Three other clients come and go on a larger key, each opening its sessions over a few
+  // seconds.
+  if (name == "crowd") {
+    s.cap = 6;
+    s.agents = 10;
+    s.foreign_clients = 3;
+    s.foreign_sessions = {1, 2};
+    s.foreign_on = {15000, 45000};
+    s.foreign_off = {20000, 90000};
+    s.foreign_ramp = {0, 5000};
+    return true;
+  }
+  // A long release lag behind a usage endpoint that serves a cached value.
+  if (name == "lagging-cache") {
+    s.lag_out = {1000, 2000};
+    s.staleness = 5000;
+    return true;
+  }
+  // An upstream that starts counting a session up to 1.5 s after it begins.
+  if (name == "late-count") {
+    s.lag_in = {500, 1500};
     return true;
   }
   return false;
@@ -163,6 +197,8 @@ bool load_scenario(const std::string& path, Scenario& s, std::string& error) {
     } else if (key == "foreign_off_ms") {
       ok = range(val, s.foreign_off, why);
       if (ok && s.foreign_off.lo == 0) return fail(key, "an off period lasts at least 1 ms");
+    } else if (key == "foreign_ramp_ms") {
+      ok = range(val, s.foreign_ramp, why);
     } else if (key == "burst_period_ms") {
       ok = number(val, s.burst_period, why);
     } else if (key == "burst_jitter_ms") {

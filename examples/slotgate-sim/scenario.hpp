@@ -32,7 +32,8 @@ struct Scenario {
   Range foreign_sessions{1, 2};  // sessions each keeps open while on
   Range foreign_on{20000, 60000};
   Range foreign_off{20000, 60000};
-  Tick burst_period = 0;  // > 0: agents want sessions in bursts at multiples of this
+  Range foreign_ramp{0, 0};  // when a foreign client comes on, each session starts this late
+  Tick burst_period = 0;     // > 0: agents want sessions in bursts at multiples of this
   Range burst_jitter{0, 500};
   Penalty penalty = Penalty::kNone;
   Tick penalty_duration = 0;  // how long a penalty lasts after a 429

@@ -4,6 +4,8 @@
 #include <slotgate/ports/sim.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <queue>
@@ -133,6 +135,7 @@ class PollOne : public Strategy {
   Tick repoll_at_ = 0;
 };
 
+// The library, configured as a new user would: see start().
 class Slotgate : public Strategy {
   using Port = slotgate::sim::Port<uint64_t, uint64_t>;
   using L = slotgate::Limiter<Port, 64, 1024>;
@@ -142,20 +145,11 @@ class Slotgate : public Strategy {
   void start(Engine& e) override {
     const Scenario& s = e.scenario();
     port_.set(e.now());
-    L::config_type c;
-    c.limit = s.cap;
-    c.cooldown = kCooldown;
-    c.default_pause = 5000;
-    // What an operator knows of the provider: readings may miss sessions that started up to
-    // lag_in before them, and the endpoint may serve a value `staleness` old.
-    c.gate.max_age = 60000;
-    c.gate.visibility_lag = s.lag_in.hi + s.staleness;
-    c.gate.repoll_interval = 250;
-    // A shared key: probe back up only after five quiet minutes (the other client comes and
-    // goes in tens of seconds, so a faster recovery would meet it again and again).
-    c.headroom.recover_after = 300000;
-    c.gate.tail = s.lag_out.hi > kCooldown ? s.lag_out.hi - kCooldown : 0;
-    c.headroom.foreign_confirm = 2000;
+    // What an operator knows: the cap, and what the provider documents — here, how stale its
+    // usage endpoint may serve (readings may miss sessions started that long before them).
+    // Everything else is the library's recommended setting; lags are learned.
+    L::config_type c = L::config_type::recommended(s.cap, 1000);  // ticks are milliseconds
+    c.gate.staleness = s.staleness;
     lim_.configure(c);
     permits_.resize(s.agents);
     fetch(e);  // a first reading before anyone is admitted
@@ -174,6 +168,7 @@ class Slotgate : public Strategy {
   }
   void release(Engine& e, uint32_t agent, bool rejected, Tick retry_after) override {
     port_.set(e.now());
+    if (rejected && std::getenv("SLOTGATE_SIM_TRACE") != nullptr) trace(e, "429");
     const auto outcome = !rejected         ? L::outcome_type::ok()
                          : retry_after > 0 ? L::outcome_type::rejected_retry_after(retry_after)
                                            : L::outcome_type::rejected();
@@ -181,6 +176,9 @@ class Slotgate : public Strategy {
     settle(e);
   }
   void wake(Engine& e) override { settle(e); }
+  void foreign_refused(Engine& e) override {
+    if (std::getenv("SLOTGATE_SIM_TRACE") != nullptr) trace(e, "their 429");
+  }
   void usage(Engine& e, uint32_t sessions, Tick sampled_at) override {
     port_.set(e.now());
     port_.set_usage(sessions, sampled_at);
@@ -189,6 +187,48 @@ class Slotgate : public Strategy {
   }
 
   const L& limiter() const { return lim_; }
+  ~Slotgate() override {
+    if (std::getenv("SLOTGATE_SIM_TRACE") == nullptr) return;
+    const auto s = lim_.snapshot();
+    std::fprintf(
+        stderr,
+        "end: cooldown %llu (learned %llu, %llu samples, %llu from 429s) vis %llu "
+        "(learned %llu, %llu samples) foreign H %u hold %llu | episodes %llu probes "
+        "%llu backoff %llu | held back: cooldown %llu gate %llu headroom %llu pause "
+        "%llu probe %llu | readings %llu refresh %llu | foreign peak %u away %llu steps %llu\n",
+        (unsigned long long)s.effective_cooldown, (unsigned long long)s.learned_release_lag,
+        (unsigned long long)s.counters.release_lag_samples,
+        (unsigned long long)s.counters.release_lag_from_rejections,
+        (unsigned long long)s.effective_visibility_lag,
+        (unsigned long long)s.learned_visibility_lag,
+        (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign,
+        (unsigned long long)s.foreign_hold, (unsigned long long)s.counters.episodes,
+        (unsigned long long)s.counters.probes, (unsigned long long)s.backoff,
+        (unsigned long long)s.counters.held_back_cooldown,
+        (unsigned long long)s.counters.held_back_gate,
+        (unsigned long long)s.counters.held_back_headroom,
+        (unsigned long long)s.counters.held_back_pause,
+        (unsigned long long)s.counters.held_back_probe, (unsigned long long)s.counters.readings,
+        (unsigned long long)s.counters.refresh_requests, s.foreign_peak,
+        (unsigned long long)s.foreign_away_for, (unsigned long long)s.counters.headroom_steps_up);
+  }
+
+  // SLOTGATE_SIM_TRACE=1: what the limiter believed when something went wrong.
+  void trace(Engine& e, const char* what) const {
+    const auto s = lim_.snapshot();
+    std::fprintf(
+        stderr,
+        "%8llu %s: held %u cooling %u queued %u lim %u gate %s %u | reading %u at %llu "
+        "missing %u | cooldown %llu vis %llu (samples %llu/%llu) | foreign %u seen %u | "
+        "H %u/%u peak %u | upstream %u\n",
+        (unsigned long long)e.now(), what, s.held, s.cooling, s.queued, s.effective_limit,
+        s.gate_open ? "open" : "budget", s.gate_budget, s.reading_sessions,
+        (unsigned long long)s.reading_sampled_at, s.reading_missing,
+        (unsigned long long)s.effective_cooldown, (unsigned long long)s.effective_visibility_lag,
+        (unsigned long long)s.counters.release_lag_samples,
+        (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign, s.foreign_seen,
+        s.headroom_rejected, s.headroom_foreign, s.foreign_peak, e.upstream_soon());
+  }
 
  private:
   void fetch(Engine& e) {

@@ -9,6 +9,11 @@
 //     lags), then frees. A permit is honoured once; every other release is reported.
 //   - poll(now) is the one progress function: it ends cooldowns and overdue leases, times out
 //     tickets, grants waiters in order and returns the next deadline. Waiting is a port's job.
+//   - A rejected release (a 429) starts an episode: a pause that backs off, then one half-open
+//     probe (detail/episodes.hpp). With a usage source, every grant is gated on the upstream's
+//     own count (detail/usage_gate.hpp); headroom holds slots back for usage the limiter
+//     cannot see (detail/headroom.hpp); lags are learned from readings and rejections
+//     (detail/learned_lag.hpp).
 //
 // Progress: every call is lock-free and never waits for another thread; none allocates, throws
 // or reads a clock (`now` comes from the caller, in the port's wrapping ticks). Granting queued
@@ -23,9 +28,12 @@
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
 #include "slotgate/detail/control_word.hpp"
-#include "slotgate/detail/governor.hpp"
+#include "slotgate/detail/episodes.hpp"
+#include "slotgate/detail/headroom.hpp"
+#include "slotgate/detail/learned_lag.hpp"
 #include "slotgate/detail/slot_table.hpp"
 #include "slotgate/detail/ticket_table.hpp"
+#include "slotgate/detail/usage_gate.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/limiter_config.hpp"
 #include "slotgate/port.hpp"
@@ -83,7 +91,11 @@ class Limiter {
   using CW = detail::ControlWord<word_type, MaxSlots, kQueueCapacity>;
   using Tk = Ticks<tick_type>;
   using Phase = detail::TicketPhase;
-  using Governor = detail::Governor<atomics, tick_type, counter_type>;
+  using Gate = detail::UsageGate<atomics, tick_type, counter_type>;
+  using Headroom = detail::Headroom<atomics, tick_type, counter_type>;
+  using Lag = detail::LearnedLag<atomics, tick_type, counter_type>;
+  using Episodes = detail::RejectionEpisodes<atomics, tick_type, counter_type>;
+  using Slots = detail::SlotTable<atomics, tick_type, counter_type, MaxSlots>;
   static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
                 "the control word must be lock-free on this target");
   static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
@@ -98,7 +110,6 @@ class Limiter {
     limit_.store(MaxSlots, std::memory_order_relaxed);
     cooldown_.store(0, std::memory_order_relaxed);
     max_hold_.store(0, std::memory_order_relaxed);
-    default_pause_.store(0, std::memory_order_relaxed);
     paused_until_.store(0, std::memory_order_relaxed);
     last_poll_.store(0, std::memory_order_relaxed);
     polled_.store(false, std::memory_order_relaxed);
@@ -110,22 +121,32 @@ class Limiter {
   // ---- configuration ---------------------------------------------------------------------
 
   // Apply every setting, or none: kInvalidArgument if the limit is outside 1..MaxSlots or a
-  // duration is longer than half the tick range. Clears any headroom, like set_limit. Waiters let
-  // in by a higher limit are granted by the next poll (the port is notified). Lock-free,
-  // interrupt-safe, no clock.
+  // duration is longer than half the tick range.
+  // Clears any headroom, like set_limit; keeps what was learned. Waiters let in by a higher
+  // limit are granted by the next poll (the port is notified). Lock-free, interrupt-safe, no
+  // clock.
   Status configure(const config_type& cfg) noexcept {
     if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.cooldown) ||
-        !Tk::valid_duration(cfg.max_hold) || !Tk::valid_duration(cfg.default_pause) ||
-        !Governor::valid(cfg.gate, cfg.headroom))
+        !Tk::valid_duration(cfg.max_hold) || !Episodes::valid(cfg.default_pause, cfg.max_pause) ||
+        !Gate::valid(cfg.gate) || !Headroom::valid(cfg.headroom) || !Lag::valid(cfg.learn))
       return Status::kInvalidArgument;
-    // relaxed x3: settings are independent values read afresh by each operation.
+    // relaxed x2: settings are independent values read afresh by each operation.
     cooldown_.store(cfg.cooldown, std::memory_order_relaxed);
     max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
-    default_pause_.store(cfg.default_pause, std::memory_order_relaxed);
-    gov_.configure(cfg.gate, cfg.headroom);
+    episodes_.configure(cfg.default_pause, cfg.max_pause);
+    gate_.configure(cfg.gate);
+    headroom_.configure(cfg.headroom);
+    lag_.configure(cfg.learn);
     apply_limit(cfg.limit);
     port_.notify();
     return Status::kOk;
+  }
+
+  // Config::recommended for this port's clock, when the port names its rate
+  // (Port::kTicksPerSecond). Wait-free.
+  template <class P = Port, class = decltype(P::kTicksPerSecond)>
+  static constexpr config_type recommended_config(uint32_t limit) noexcept {
+    return config_type::recommended(limit, P::kTicksPerSecond);
   }
 
   // Set L (1..MaxSlots) and clear any headroom. Raising it grants waiters at once; lowering it
@@ -138,7 +159,7 @@ class Limiter {
     return Status::kOk;
   }
 
-  // Cooldown for releases made from now on (0..half the tick range). Wait-free, ISR-safe.
+  // Cooldown floor for releases made from now on (0..half the tick range). Wait-free, ISR-safe.
   Status set_cooldown(tick_type cooldown) noexcept {
     if (!Tk::valid_duration(cooldown)) return Status::kInvalidArgument;
     cooldown_.store(cooldown, std::memory_order_relaxed);  // relaxed: an independent setting
@@ -156,12 +177,18 @@ class Limiter {
 
   // ---- acquiring -------------------------------------------------------------------------
 
-  // Take a slot now, or say why not: kNoSlot, kWaitersAhead (no barging), kPaused, kGated,
-  // kClosed. Reclaims cooldowns that ended by `now` on its way. Lock-free, interrupt-safe.
+  // Take a slot now, or say why not: kNoSlot, kWaitersAhead (no barging), kPaused (also while
+  // the half-open probe is out), kGated (also while the port holds a reading another thread is
+  // judging), kClosed. Reclaims cooldowns that ended by `now` on its way. Lock-free,
+  // interrupt-safe.
   Status try_acquire(tick_type now, Permit& out) noexcept {
     out = Permit{};
-    const Status s = take_slot(now, false);
-    if (s == Status::kOk) out = slots_.claim(now, false);
+    bool probe = false;
+    const Status s = take_slot(now, false, probe);
+    if (s == Status::kOk) {
+      out = slots_.claim(now, false);
+      if (probe) episodes_.set_probe(out, now);
+    }
     return s;
   }
 
@@ -249,23 +276,37 @@ class Limiter {
   // ---- releasing -------------------------------------------------------------------------
 
   // End a permit. kOk, or — changing no count — kInvalidPermit (never issued), kStalePermit
-  // (released already, or an earlier holder's), kReclaimed (it outlived max_hold). With
-  // Outcome::rejected*() the upstream refused the session: grants pause for the retry-after
-  // (clamped to half the tick range) or the default pause. Lock-free, interrupt-safe.
+  // (released already, or an earlier holder's), kReclaimed (it outlived max_hold). The slot
+  // cools for the effective cooldown, or is free at once while a usable reading will still be
+  // usable when that cooldown would end (the gate then counts the session for as long as the
+  // upstream may). With Outcome::rejected*() the upstream refused the session: a rejection
+  // episode starts, or the one under way takes it in (detail/episodes.hpp); the retry-after is
+  // clamped to half the tick range. Releasing the half-open probe well opens the limiter.
+  // Lock-free, interrupt-safe.
   Status release(Permit p, tick_type now, outcome_type outcome = outcome_type::ok()) noexcept {
     if (!p.valid() || p.slot >= MaxSlots) {
       bump(counters_.bad_releases);
       return Status::kInvalidPermit;
     }
     Status why = Status::kOk;
-    // relaxed: an independent setting; a concurrent change applies to this release or not.
-    const tick_type cooldown = cooldown_.load(std::memory_order_relaxed);
-    const detail::SlotRelease r = slots_.release(p, now, cooldown, why);
+    const tick_type cooldown = effective_cooldown();
+    tick_type cooling = cooldown;
+    if constexpr (kHasUsageSource)
+      if (gate_.usable_until(now, tick_type(now + cooldown))) cooling = 0;
+    // We hold p's only honoured release, so if p is the probe, nobody else ends it.
+    const bool probe = episodes_.is_probe(p);
+    tick_type granted = 0;
+    const detail::SlotRelease r =
+        slots_.release(p, now, cooling, counted_for(cooldown), why, &granted);
     if (r == detail::SlotRelease::kRejected) {
       bump(counters_.bad_releases);
       return why;
     }
-    if (outcome.kind == outcome_type::Kind::kRejected) on_upstream_rejection(now, outcome);
+    // A rejection first, so that no grant made for the freed slot slips in before the pause;
+    // a probe that ended well opens only once its slot is free, so the budget judged then
+    // counts it as ended, not as a grant in flight.
+    const bool rejected = outcome.kind == outcome_type::Kind::kRejected;
+    if (rejected) on_upstream_rejection(now, outcome, probe, granted);
     if constexpr (kHasUsageSource) request_refresh_if_held(now, true);
     if (r == detail::SlotRelease::kFreed) {
       lower_occupancy(1, now);
@@ -273,6 +314,7 @@ class Limiter {
       // relaxed: a hint. Waiters must learn the new, possibly earlier, deadline.
       port_.notify();
     }
+    if (!rejected && probe) end_probe(now);
     return Status::kOk;
   }
 
@@ -289,14 +331,17 @@ class Limiter {
     const word_type c = ctl_.load(std::memory_order_relaxed);
     if (CW::paused(c)) clear_pause_if_over(c, now);
 
-    uint32_t freed = slots_.reclaim_cooled(now);
+    uint32_t freed = slots_.reclaim_cooled(now, covered(now));
     uint32_t lease_freed = 0;
-    // relaxed x2: independent settings.
-    const uint32_t reclaimed =
-        slots_.reclaim_leases(now, max_hold_.load(std::memory_order_relaxed),
-                              cooldown_.load(std::memory_order_relaxed), lease_freed);
+    bool probe_reclaimed = false;
+    const tick_type cooldown = effective_cooldown();
+    // relaxed: an independent setting.
+    const uint32_t reclaimed = slots_.reclaim_leases(now, max_hold_.load(std::memory_order_relaxed),
+                                                     cooldown, counted_for(cooldown), lease_freed,
+                                                     episodes_.probe(), probe_reclaimed);
     freed += lease_freed;
     if (reclaimed != 0) add(counters_.reclaimed, reclaimed);
+    if (probe_reclaimed) probe_lost();
 
     uint32_t expired = 0;
     for (uint32_t i = 0; i < MaxWaiters; ++i) expired += tickets_.expire(i, now) ? 1u : 0u;
@@ -327,16 +372,19 @@ class Limiter {
     return pause_until(tick_type(now + duration), now);
   }
 
-  // End a pause early. Waiters are granted by the next poll (the port is notified). Lock-free.
+  // End a pause early, and any rejection episode with it (no half-open probe: the caller
+  // knows better). Waiters are granted by the next poll (the port is notified). Lock-free.
   void resume() noexcept {
+    constexpr word_type kEpisode = CW::kPaused | CW::kHalfOpen | CW::kProbeOut;
     // relaxed: re-checked by the CAS.
     word_type c = ctl_.load(std::memory_order_relaxed);
-    // relaxed: clearing the flag publishes nothing; a reader that sees it clear reads no
-    // pause data (paused_until is read only under a set flag).
-    while (CW::paused(c) &&
-           !ctl_.compare_exchange_weak(c, c & ~CW::kPaused, std::memory_order_relaxed,
+    // relaxed: clearing the flags publishes nothing; a reader that sees the pause flag clear
+    // reads no pause data (paused_until is read only under a set flag).
+    while ((c & kEpisode) != 0 &&
+           !ctl_.compare_exchange_weak(c, c & ~kEpisode, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {
     }
+    if (CW::half_open(c)) episodes_.opened(newest(0));
     port_.notify();
   }
 
@@ -370,7 +418,12 @@ class Limiter {
     const auto census = slots_.census();
     // relaxed throughout: a statistic.
     s.limit = limit_.load(std::memory_order_relaxed);
-    gov_.fill(s, s.limit);
+    headroom_.fill(s, s.limit);
+    gate_.fill(s);
+    episodes_.fill(s);
+    lag_.fill(s, cooldown_.load(std::memory_order_relaxed), gate_.visibility_floor());
+    s.half_open = CW::half_open(c);
+    s.probe_out = CW::probe_out(c);
     s.gate_open = CW::gate_open(c);
     s.gate_budget = s.gate_open ? 0u : static_cast<uint32_t>(CW::credit(c));
     s.effective_limit = static_cast<uint32_t>(CW::lim(c));
@@ -404,6 +457,7 @@ class Limiter {
     k.held_back_gate = read(counters_.held_back_gate);
     k.held_back_headroom = read(counters_.held_back_headroom);
     k.held_back_pause = read(counters_.held_back_pause);
+    k.held_back_probe = read(counters_.held_back_probe);
     k.waiters_ahead = read(counters_.waiters_ahead);
     k.clock_regressions = read(counters_.clock_regressions);
     k.claim_rescans = census.rescans;
@@ -412,7 +466,7 @@ class Limiter {
 
   // The earliest time something changes with no outside event: a cooldown ends, a lease
   // expires, a ticket times out, a pause ends, a reading ages out of a closed gate, a repoll
-  // is due, headroom may recover — whichever comes first strictly after `now`. Wait-free.
+  // is due, headroom may step down — whichever comes first strictly after `now`. Wait-free.
   deadline_type next_deadline(tick_type now) const noexcept {
     // relaxed: an independent setting.
     deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed), now);
@@ -421,9 +475,11 @@ class Limiter {
     const word_type c = ctl_.load(std::memory_order_acquire);
     if (CW::paused(c)) d.merge_after(paused_until_.load(std::memory_order_relaxed), now);
     const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
-    // relaxed: a setting.
-    const bool has_headroom = CW::lim(c) < limit_.load(std::memory_order_relaxed);
-    d.merge(gov_.next_deadline(now, CW::queued(c) != 0, gate_closed, has_headroom));
+    const bool waiters = CW::queued(c) != 0;
+    d.merge(gate_.next_deadline(now, waiters, gate_closed || headroom_.foreign() != 0));
+    if constexpr (kHasUsageSource)
+      if (waiters && gate_closed && gate_.usable(now)) d.merge(next_news(now));
+    d.merge(headroom_.next_deadline(now, waiters || CW::occ(c) >= CW::lim(c), usable(now)));
     return d;
   }
 
@@ -441,7 +497,7 @@ class Limiter {
     atomic<counter_type> cancelled{0}, grants_returned{0}, timed_out{0}, closed_waiters{0},
         reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0}, no_slot{0},
         held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0}, held_back_pause{0},
-        waiters_ahead{0}, clock_regressions{0};
+        held_back_probe{0}, waiters_ahead{0}, clock_regressions{0};
   };
 
   // relaxed: statistics order nothing.
@@ -466,8 +522,12 @@ class Limiter {
       bump(counters_.held_back_pause);
       return {Status::kPaused, false};
     }
+    if (CW::half_open(c) && CW::probe_out(c)) {  // one probe at a time
+      bump(counters_.held_back_probe);
+      return {Status::kPaused, false};
+    }
     if (CW::occ(c) >= CW::lim(c)) {
-      const uint32_t freed = slots_.reclaim_cooled(now);
+      const uint32_t freed = slots_.reclaim_cooled(now, covered(now));
       if (freed != 0) {
         if (from_queue)
           // release: the token holder frees the records it reclaimed before it lowers occ.
@@ -568,31 +628,116 @@ class Limiter {
     return false;
   }
 
-  void on_upstream_rejection(tick_type now, outcome_type outcome) noexcept {
+  // A rejection: it starts an episode if the limiter was open, or if it is the half-open
+  // probe's; otherwise it belongs to the episode under way, whose pause only a longer
+  // Retry-After extends. Starting one is a CAS that sets half-open with the probe marked out,
+  // which holds every grant at once; then the pause is written, then the probe mark cleared, so
+  // one probe goes when the pause ends.
+  void on_upstream_rejection(tick_type now, outcome_type outcome, bool probe,
+                             tick_type granted) noexcept {
     bump(counters_.rejected_by_upstream);
-    tick_type d = outcome.has_retry_after ? outcome.retry_after
-                                          : default_pause_.load(std::memory_order_relaxed);
-    if (!Tk::valid_duration(d)) d = Tk::kMaxDuration;
-    // One headroom step per pause: a burst of rejections inside one pause is one event.
-    const bool started = d == 0 || extend_pause(tick_type(now + d), now);
-    if (started && gov_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
+    tick_type retry = outcome.retry_after;
+    if (!Tk::valid_duration(retry)) retry = Tk::kMaxDuration;
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    for (;;) {
+      const bool ends_probe = probe && CW::half_open(c) && CW::probe_out(c);
+      if (CW::half_open(c) && !ends_probe) {  // part of the episode under way
+        if (outcome.has_retry_after && retry != 0) extend_pause(tick_type(now + retry), now);
+        port_.notify();
+        return;
+      }
+      // acq_rel: release orders our slot release before grants resume; acquire pairs with the
+      // CAS that ended the last episode (end_probe), so its bookkeeping happens before ours.
+      if (ctl_.compare_exchange_weak(c, c | CW::kHalfOpen | CW::kProbeOut,
+                                     std::memory_order_acq_rel, std::memory_order_relaxed))
+        break;
+    }
+    const bool was_open = !CW::half_open(c);
+    const tick_type d = episodes_.settle(episodes_.begin(now), outcome.has_retry_after, retry);
+    if (d != 0) extend_pause(tick_type(now + d), now);
+    clear_flags(CW::kProbeOut);  // the pause now holds grants; its end lets one probe go
+    if (headroom_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
       sync_effective_limit(now);
+    if (was_open) lag_.note_rejection(now, granted);
+    port_.notify();
+  }
+
+  // The half-open probe ended well: open to the full effective limit.
+  void end_probe(tick_type now) noexcept {
+    if (!clear_flags_if_probe_out(CW::kHalfOpen | CW::kProbeOut)) return;
+    episodes_.opened(now);
+    kick(now);
+    port_.notify();
+  }
+
+  // The probe never reached the upstream (its grant was returned, its lease reclaimed): let
+  // another go.
+  void probe_lost() noexcept {
+    if (clear_flags_if_probe_out(CW::kProbeOut)) port_.notify();
+  }
+
+  // Clear `flags` while half-open with the probe out; true if this call did.
+  bool clear_flags_if_probe_out(word_type flags) noexcept {
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    while (CW::half_open(c) && CW::probe_out(c)) {
+      // acq_rel: release publishes the episode's end (episodes_.opened after us is ordered by
+      // our own program order for our own reads; a new episode's CAS acquires this).
+      if (ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed))
+        return true;
+    }
+    return false;
+  }
+
+  void clear_flags(word_type flags) noexcept {
+    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    // relaxed: clearing the probe mark publishes nothing; the pause flag already holds grants.
+    while ((c & flags) != 0 && !ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_relaxed,
+                                                           std::memory_order_relaxed)) {
+    }
   }
 
   void apply_limit(uint32_t limit) noexcept {
     // relaxed: sync_effective_limit publishes the effective limit that grants act on.
     limit_.store(limit, std::memory_order_relaxed);
-    gov_.clear_headroom();
+    headroom_.clear();
     sync_effective_limit(newest(0));
+  }
+
+  // The cooldown releases get: the floor or the learned release lag, whichever is longer.
+  tick_type effective_cooldown() const noexcept {
+    // relaxed: an independent setting; a concurrent change applies to this release or not.
+    return lag_.release(cooldown_.load(std::memory_order_relaxed));
+  }
+  // How long the gate counts a session after its release, unless a reading dated after the
+  // release covers it: the cooldown plus the tail, or, until the release lag is established
+  // by evidence, the longest lag the limiter would believe.
+  tick_type counted_for(tick_type cooldown) const noexcept {
+    const tick_type t = gate_.tail();
+    tick_type d =
+        Tk::valid_duration(tick_type(cooldown + t)) ? tick_type(cooldown + t) : Tk::kMaxDuration;
+    if (!lag_.release_established() && d < lag_.max_lag()) d = lag_.max_lag();
+    return d;
+  }
+  bool usable(tick_type now) const noexcept {
+    if constexpr (kHasUsageSource) return gate_.usable(now);
+    return false;
+  }
+  // Cooling slots a usable reading accounts for: those whose cooldown ends while it is usable.
+  deadline_type covered(tick_type now) const noexcept {
+    if constexpr (kHasUsageSource)
+      if (gate_.usable(now)) return deadline_type::at_tick(gate_.usable_through());
+    return deadline_type::none();
   }
 
   // Make the control word's limit L minus the slots held back now. Lock-free: it repeats only
   // while other threads change L, H or the word meanwhile.
   void sync_effective_limit(tick_type now) noexcept {
+    const bool fresh = usable(now);
     for (;;) {
       // relaxed x2: the limit field carries no data; the loop re-reads until it settles.
       const uint32_t limit = limit_.load(std::memory_order_relaxed);
-      const word_type target = limit - gov_.held_back(now, limit);
+      const word_type target = limit - headroom_.held_back(fresh, limit);
       word_type c = ctl_.load(std::memory_order_relaxed);
       if (CW::lim(c) == target) return;
       word_type next = CW::with_lim(c, target);
@@ -603,44 +748,90 @@ class Limiter {
     }
   }
 
-  // The granter's look at the upstream: take in the latest reading, step headroom down if it
-  // has recovered, and recompute the gate budget. Token holder only.
+  // The granter's look at the upstream: take in the latest reading and what it tells of lags
+  // and foreign usage, take in a noted rejection, step headroom down where it has recovered,
+  // free cooling slots a usable reading accounts for, and recompute the gate budget. Token
+  // holder only.
   void govern(tick_type now) noexcept {
     const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
+    uint32_t version = 0;
+    UsageReading<tick_type> r;
+    bool has = false;
     if constexpr (kHasUsageSource) {
-      // acquire: pairs with release RMWs on the word, so the census is at least this new.
-      const word_type c = ctl_.load(std::memory_order_acquire);
-      gov_.take_reading(port_, now, limit, static_cast<uint32_t>(CW::occ(c)), census());
+      // The version first: a reading written after it is judged again at the next look.
+      if constexpr (HasUsageVersion<Port>::value) version = port_.usage_version();
+      has = port_.read_usage(r);
+      if (gate_.take(has, r, now) == Gate::Take::kInstalled && gate_.usable(now))
+        learn_from_reading(now, limit);
+      // A rejection is lag evidence only without a usable reading (with one, the gate would
+      // have seen the lag: another client is the likelier cause) and no foreign usage in sight.
+      tick_type rejected_at = 0, refused_granted = 0;
+      if (lag_.take_rejection(rejected_at, refused_granted) && !gate_.usable(now) &&
+          headroom_.foreign() == 0 && headroom_.beyond() == 0) {
+        const tick_type before = tick_type(rejected_at - 1);
+        lag_.from_rejection(slots_.evidence(before, before, tick_type(before - lag_.max_lag())),
+                            limit, before, refused_granted, headroom_.confirm(), now);
+      }
+      lag_.refresh(now);
     }
     // relaxed: demand is a heuristic for recovery.
     const word_type c = ctl_.load(std::memory_order_relaxed);
-    gov_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c));
+    headroom_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c), usable(now));
     sync_effective_limit(now);  // a reading, its age or a recovery may have moved H
     if constexpr (kHasUsageSource) {
+      const uint32_t freed = slots_.reclaim_cooled(now, covered(now));
+      // release: the token holder frees the records before it lowers occ (as in admit).
+      if (freed != 0) ctl_.fetch_sub(freed * CW::kOccOne, std::memory_order_release);
       update_credit(now);
+      gate_.publish_judged(version, has, r);
       request_refresh_if_held(now, false);
     }
   }
 
-  // The slot census for a reading sampled at `sampled_at`.
-  auto census() const noexcept {
-    return [this](tick_type sampled_at, tick_type recent_freed_after, tick_type ours_freed_after) {
-      return slots_.usage_census(gov_.grants_since(sampled_at), recent_freed_after,
-                                 ours_freed_after);
-    };
+  // A usable reading was installed: compare it with our sessions when it was true (between its
+  // date and when it was asked for). Sessions beyond ours (and beyond our releases the
+  // upstream may still count, by the effective cooldown) are foreign; ours it does not count
+  // yet, and a release of ours followed until it leaves the count, are lag evidence.
+  void learn_from_reading(tick_type now, uint32_t limit) noexcept {
+    const tick_type at = gate_.sampled_at();
+    const uint32_t sessions = gate_.sessions();
+    const auto ev = slots_.evidence(at, gate_.asked_at(), tick_type(at - lag_.max_lag()));
+    const tick_type lag = effective_cooldown();
+    uint32_t lagging = 0;  // our releases the upstream may still count
+    for (uint32_t i = 0; i < ev.releases.n; ++i)
+      lagging += Tk::before(tick_type(at - lag), ev.releases.v[i]) ? 1u : 0u;
+    const uint32_t ours = ev.live_max + lagging;
+    headroom_.observe(sessions > ours ? sessions - ours : 0, now, limit);
+    gate_.set_missing(lag_.from_reading(ev, sessions, at, headroom_.confirm(), now));
+    // Half-open, probe out: a reading that has had time to count the probe (by the lag this
+    // reading itself may just have shown to be longer) and is still below the cap says the
+    // upstream took it.
+    const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    const tick_type counted_from =
+        tick_type(episodes_.probe_granted_at() + lag_.visibility(gate_.visibility_floor()));
+    if (CW::half_open(c) && CW::probe_out(c) && !CW::paused(c) &&
+        sessions < headroom_.gate_limit(limit) && !Tk::before(at, counted_from) &&
+        clear_flags_if_probe_out(CW::kHalfOpen | CW::kProbeOut))
+      episodes_.opened(now);
   }
 
   // Set the gate budget from the installed reading (open without a usable one).
   void update_credit(tick_type now) noexcept {
     const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
+    const tick_type at = gate_.sampled_at();
+    const tick_type since = tick_type(at - lag_.visibility(gate_.visibility_floor()));
     for (;;) {
       // acquire: pairs with release RMWs on the word, so the census below is at least as new
       // (a record freed before occ was lowered is not seen in its old session).
       word_type c = ctl_.load(std::memory_order_acquire);
-      const uint32_t b =
-          gov_.budget(now, gov_.gate_limit(limit), static_cast<uint32_t>(CW::occ(c)), census());
-      const word_type target =
-          b == Governor::kOpen ? CW::kCreditOpen : (b > MaxSlots ? word_type(MaxSlots) : b);
+      word_type target = CW::kCreditOpen;
+      if (gate_.usable(now)) {
+        const uint32_t gate_limit = headroom_.gate_limit(limit);
+        const uint32_t b = gate_.budget(gate_limit, static_cast<uint32_t>(CW::occ(c)),
+                                        slots_.gate_census(since, at, at, now),
+                                        headroom_.reserve(now, gate_limit));
+        target = b > MaxSlots ? word_type(MaxSlots) : word_type(b);
+      }
       if (CW::credit(c) == target) return;
       // A grant or release between our census and here changes the word and fails the CAS,
       // so the budget is never set from a census that missed a grant; we then look again.
@@ -651,12 +842,39 @@ class Limiter {
     }
   }
 
-  // Ask the port for a fresh reading if waiters are held for want of one.
+  // True if the port holds a reading the granter has not judged yet.
+  bool reading_pending() noexcept {
+    if constexpr (HasUsageVersion<Port>::value) {
+      return gate_.pending(port_.usage_version());
+    } else {
+      UsageReading<tick_type> r;
+      const bool has = port_.read_usage(r);
+      return gate_.pending(has, r);
+    }
+  }
+
+  // Ask the port for a fresh reading if waiters are held for want of one: by the gate, or by a
+  // half-open probe a reading may show the upstream took.
   void request_refresh_if_held(tick_type now, bool after_release) noexcept {
     const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: a heuristic
-    const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
-    if (gov_.should_refresh(now, CW::queued(c) != 0, gate_closed, after_release))
+    const bool held = (!CW::gate_open(c) && CW::credit(c) == 0) ||
+                      (CW::half_open(c) && CW::probe_out(c) && !CW::paused(c));
+    const bool waiters = CW::queued(c) != 0;
+    const Deadline<tick_type> news = waiters && held && gate_.usable(now)
+                                         ? next_news(gate_.refresh_asked_at(now))
+                                         : Deadline<tick_type>{};
+    if (gate_.should_refresh(now, waiters, held, after_release, news))
       port_.request_usage_refresh();
+  }
+
+  // The next moment after `after` a fresh reading would tell the gate more than the one it has
+  // (see SlotTable::next_news), by the effective lags; or when a cached one may have been
+  // replaced.
+  Deadline<tick_type> next_news(tick_type after) const noexcept {
+    Deadline<tick_type> d = slots_.next_news(
+        gate_.sampled_at(), lag_.visibility(gate_.visibility_floor()), effective_cooldown(), after);
+    d.merge(gate_.cache_expiry(after));
+    return d;
   }
 
   // The freshest time any poll has seen: a granter woken by someone else judges with it.
@@ -743,12 +961,14 @@ class Limiter {
         changed = true;
         continue;
       }
-      if (take_slot(now, true) != Status::kOk) {
+      bool probe = false;
+      if (take_slot(now, true, probe) != Status::kOk) {
         if (finish_grants()) break;
         govern(now);
         continue;
       }
       const Permit p = slots_.claim(now, true);
+      if (probe) episodes_.set_probe(p, now);
       if (tickets_.grant(idx, w, p)) {
         front_.store(kNoFront, std::memory_order_relaxed);
         // relaxed: as for a dropped record above; the grant itself is published by the
@@ -761,13 +981,15 @@ class Limiter {
       // pass drops the entry. release: pairs with the acquire of the next claimant.
       slots_.unclaim(p);
       ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
+      if (probe) probe_lost();
     }
     if (changed) port_.notify();
   }
 
   // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from
-  // the granter) for the front waiter. The caller then claims a slot record.
-  Status take_slot(tick_type now, bool from_queue) noexcept {
+  // the granter) for the front waiter. The caller then claims a slot record; `probe` says the
+  // grant is the half-open probe.
+  Status take_slot(tick_type now, bool from_queue, bool& probe) noexcept {
     // relaxed (this and the reloads): admission reads only the word (a pause's end is read
     // under clear_pause_if_over's own acquire); the CAS below orders what follows.
     word_type c = ctl_.load(std::memory_order_relaxed);
@@ -787,12 +1009,28 @@ class Limiter {
         continue;
       }
       if (a.status != Status::kOk) return a.status;
+      if constexpr (kHasUsageSource) {
+        // The port may hold a reading no granter has judged: have it judged first (by us, or
+        // by the holder of the token, and then the budget in the word may not reflect it yet).
+        if (!governed && gate_.enabled() && reading_pending()) {
+          governed = true;
+          kick(now);
+          if (reading_pending()) {
+            bump(counters_.held_back_gate);
+            return Status::kGated;
+          }
+          c = ctl_.load(std::memory_order_relaxed);
+          continue;
+        }
+      }
       // acquire on success: pairs with the release RMW that lowered occ after freeing a slot
       // record (lower_occupancy, admit, run_grants' unclaim), so the claim's first pass sees
       // that record Free. relaxed on failure: c is judged again from scratch.
       if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
-                                     std::memory_order_relaxed))
+                                     std::memory_order_relaxed)) {
+        probe = CW::half_open(c);
         return Status::kOk;
+      }
     }
   }
 
@@ -830,8 +1068,12 @@ class Limiter {
           if (cancel) {
             bump(counters_.grants_returned);
             Status why = Status::kOk;
-            if (slots_.release(p, now, 0, why) == detail::SlotRelease::kFreed)
-              lower_occupancy(1, now);
+            const bool probe = episodes_.is_probe(p);
+            // No cooldown, and nothing for the gate to count: the upstream never saw it. A
+            // returned probe lets the next one go, so the grant below may be it.
+            const detail::SlotRelease r = slots_.release(p, now, 0, 0, why);
+            if (probe) probe_lost();
+            if (r == detail::SlotRelease::kFreed) lower_occupancy(1, now);
             return Status::kGrantReturned;
           }
           if (!slots_.is_held(p)) return Status::kReclaimed;
@@ -869,14 +1111,16 @@ class Limiter {
   alignas(kCacheLine) atomic<uint32_t> limit_;
   atomic<tick_type> cooldown_;
   atomic<tick_type> max_hold_;
-  atomic<tick_type> default_pause_;
   atomic<tick_type> paused_until_;
   atomic<tick_type> last_poll_;
   atomic<bool> polled_;
   atomic<uint32_t> front_;
   AtomicCounters counters_;
-  Governor gov_;
-  detail::SlotTable<atomics, tick_type, counter_type, MaxSlots> slots_;
+  Gate gate_;
+  Headroom headroom_;
+  Lag lag_;
+  Episodes episodes_;
+  Slots slots_;
   detail::TicketTable<atomics, tick_type, MaxWaiters> tickets_;
   Ring<uint32_t, kQueueCapacity, atomics> fifo_;
 };

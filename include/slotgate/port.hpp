@@ -15,6 +15,13 @@
 //                                             // false for none; never waits for I/O
 //   void request_usage_refresh() noexcept;    // start a fetch in the background if none runs;
 //                                             // returns at once; requests may merge
+// and, with a usage source, optionally
+//   uint32_t usage_version() const noexcept;  // changes with every reading written (odd while
+//                                             // one is being written, as UsageCell's does): lets
+//                                             // the fast path see a new reading with one load
+//                                             // instead of reading and comparing it
+// and, optionally, the clock's rate, for Config::recommended and the ports' conversions:
+//   static constexpr uint64_t kTicksPerSecond = ...;
 //
 // The core never reads a clock: every operation that needs the time takes `now` from the
 // caller, so the same core runs on a virtual clock, SysTick or CLOCK_MONOTONIC. A port's
@@ -36,6 +43,13 @@ struct HasUsageSource<Port,
                       std::void_t<decltype(std::declval<Port&>().read_usage(
                                       std::declval<UsageReading<typename Port::tick_type>&>())),
                                   decltype(std::declval<Port&>().request_usage_refresh())>>
+    : std::true_type {};
+
+template <class Port, class = void>
+struct HasUsageVersion : std::false_type {};
+
+template <class Port>
+struct HasUsageVersion<Port, std::void_t<decltype(std::declval<const Port&>().usage_version())>>
     : std::true_type {};
 
 template <class Port>

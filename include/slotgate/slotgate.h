@@ -47,8 +47,7 @@ typedef uint64_t slotgate_tick;
 /* Storage for one limiter. SIZE is an upper bound the library checks at build time; STORAGE
  * adds room to align it. */
 #define SLOTGATE_LIMITER_ALIGN 64
-#define SLOTGATE_LIMITER_SIZE \
-  (1664 + 48 * SLOTGATE_C_MAX_SLOTS + 48 * SLOTGATE_C_MAX_WAITERS + 16 * SLOTGATE_C_MAX_WAITERS)
+#define SLOTGATE_LIMITER_SIZE (1984 + 80 * SLOTGATE_C_MAX_SLOTS + 96 * SLOTGATE_C_MAX_WAITERS)
 #define SLOTGATE_LIMITER_STORAGE (SLOTGATE_LIMITER_SIZE + SLOTGATE_LIMITER_ALIGN - 1)
 
 #ifdef __cplusplus
@@ -104,37 +103,51 @@ typedef struct slotgate_port {
   void (*notify)(void* context);
 } slotgate_port;
 
+/* Every field as in slotgate::Config (limiter_config.hpp); durations in your clock's ticks. */
 typedef struct slotgate_config {
   uint32_t limit;              /* 1..SLOTGATE_C_MAX_SLOTS */
-  slotgate_tick cooldown;      /* a released slot counts this long more */
+  slotgate_tick cooldown;      /* a released slot counts this long more (a floor: learned) */
   slotgate_tick max_hold;      /* reclaim a permit held longer (0: never) */
-  slotgate_tick default_pause; /* after a rejection without retry-after (0: none) */
+  slotgate_tick default_pause; /* a rejection episode's first pause (0: none) */
+  slotgate_tick max_pause;     /* consecutive episodes double it up to this (0: no doubling) */
   /* usage gate */
-  slotgate_tick gate_max_age; /* a reading is usable this long (0: gate off) */
-  slotgate_tick gate_visibility_lag;
+  slotgate_tick gate_max_age;        /* a reading is usable this long (0: gate off) */
+  slotgate_tick gate_visibility_lag; /* a floor: learned */
   slotgate_tick gate_tail;
+  slotgate_tick gate_staleness; /* the usage endpoint may serve a value this old */
   slotgate_tick gate_repoll_interval;
   uint32_t gate_max_plausible_sessions;
   /* adaptive headroom */
   slotgate_tick headroom_recover_after; /* 0: never by itself */
   slotgate_tick headroom_foreign_confirm;
+  slotgate_tick headroom_foreign_hold;
   bool headroom_sticky;
   bool headroom_track_foreign;
+  /* learned lag */
+  slotgate_tick learn_max_lag; /* 0: learning off */
+  slotgate_tick learn_memory;  /* 0: never forget */
 } slotgate_config;
 
 typedef struct slotgate_snapshot {
   uint32_t limit, effective_limit, headroom, headroom_rejected, headroom_foreign;
   uint32_t held, cooling, queued, tickets_outstanding;
-  bool closed, paused, has_reading, gate_open;
-  slotgate_tick paused_until, reading_sampled_at;
-  uint32_t reading_sessions, gate_budget;
+  bool closed, paused, has_reading, gate_open, half_open, probe_out;
+  slotgate_tick paused_until, reading_sampled_at, backoff;
+  slotgate_tick effective_cooldown, effective_visibility_lag, learned_release_lag,
+      learned_visibility_lag;
+  uint32_t reading_sessions, gate_budget, consecutive_episodes, foreign_seen;
   uint64_t granted, fast_path, from_queue, released, cancelled, grants_returned, timed_out,
       reclaimed, rejected_by_upstream, queue_full, bad_releases, bad_readings, held_back_cooldown,
-      held_back_gate, held_back_headroom, held_back_pause;
+      held_back_gate, held_back_headroom, held_back_pause, held_back_probe, episodes, probes,
+      release_lag_samples, visibility_lag_samples;
 } slotgate_snapshot;
 
 /* Defaults: limit 1, everything else off. */
 void slotgate_config_init(slotgate_config* config);
+/* The recommended settings (slotgate::Config::recommended) for `limit`, on a clock of
+ * `ticks_per_second` (1000 for milliseconds). */
+void slotgate_config_recommended(slotgate_config* config, uint32_t limit,
+                                 uint64_t ticks_per_second);
 
 /* Build a limiter in `storage` (SLOTGATE_LIMITER_STORAGE bytes are always enough) with limit
  * SLOTGATE_C_MAX_SLOTS and nothing else configured. NULL if the storage is too small or the

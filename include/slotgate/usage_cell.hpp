@@ -29,6 +29,11 @@ class UsageCell {
     version_.store(v + 2, std::memory_order_release);  // pairs with read()'s first load
   }
 
+  // Changes with every write; odd while one is under way. Wait-free, interrupt-safe.
+  uint32_t version() const noexcept {
+    return version_.load(std::memory_order_acquire);  // pairs with write's last store
+  }
+
   // The latest reading, or false for none. Lock-free, interrupt-safe if the writer is not
   // interrupted by the reader (an ISR reading a cell its own thread writes would spin).
   bool read(UsageReading<Tick>& out) const noexcept {

@@ -131,6 +131,7 @@ static void test_gate_pause_and_close(void) {
   CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_PAUSED);
   slotgate_get_snapshot(l, &s);
   CHECK(s.paused && s.rejected_by_upstream == 1 && s.headroom == 1);
+  CHECK(s.half_open && s.episodes == 1 && s.backoff == 100); /* the default pause is longer */
   slotgate_resume(l);
   CHECK(slotgate_enqueue(l, &t, false, 0) == SLOTGATE_OK);
   slotgate_close(l);
@@ -140,8 +141,19 @@ static void test_gate_pause_and_close(void) {
   CHECK(slotgate_try_acquire(NULL, &p) == SLOTGATE_INVALID_ARGUMENT);
 }
 
+static void test_recommended_config(void) {
+  slotgate_config cfg;
+  slotgate_config_recommended(&cfg, 4, 1000); /* a millisecond clock */
+  CHECK(cfg.limit == 4 && cfg.cooldown == 350 && cfg.default_pause == 1000);
+  CHECK(cfg.max_pause == 300000 && cfg.gate_max_age == 30000 && cfg.learn_max_lag == 30000);
+  CHECK(cfg.headroom_track_foreign && cfg.headroom_foreign_confirm == 3000);
+  slotgate_config_init(&cfg);
+  CHECK(cfg.limit == 1 && cfg.cooldown == 0 && cfg.learn_max_lag == 0);
+}
+
 int main(void) {
   test_storage();
+  test_recommended_config();
   test_fast_path_and_release();
   test_fifo_cooldown_and_cancel();
   test_gate_pause_and_close();

@@ -1,6 +1,8 @@
 // Differential fuzzing: bytes decode into operations, run on the library and on the reference
-// model (reference.hpp) side by side; every status, count and ticket state must agree after
-// every operation. The clock is 32-bit and starts just below its wraparound.
+// model (reference.hpp) side by side; every status, count, ticket state, chosen slot record,
+// installed reading and learned lag must agree after every operation. The clock is 32-bit and
+// starts just below its wraparound. Configurations cover the gate with a tail, cached readings,
+// learned lags (memory 0: nothing forgotten, so the model keeps plain maxima) and backoff.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +30,24 @@ using reference::TState;
 }
 #define AGREE(what, lib, ref) \
   if ((lib) != (ref)) fail(what, op, long(lib), long(ref))
+
+Status status_of(Model::Admit a) {
+  switch (a) {
+    case Model::Admit::Closed:
+      return Status::kClosed;
+    case Model::Admit::WaitersAhead:
+      return Status::kWaitersAhead;
+    case Model::Admit::Paused:
+      return Status::kPaused;
+    case Model::Admit::NoSlot:
+      return Status::kNoSlot;
+    case Model::Admit::Gated:
+      return Status::kGated;
+    case Model::Admit::Yes:
+      break;
+  }
+  return Status::kOk;
+}
 
 struct Run {
   Port port{0xFFFFFFFFu - 3000u};
@@ -59,29 +79,30 @@ struct Run {
     m.sessions[size_t(session)].permit = int(permits.size()) - 1;
   }
 
+  // The fast path, in the library's order: a stale budget and a reading no granter has judged
+  // each make it let the granter look once first.
+  Status model_try_acquire() {
+    bool governed = false;
+    for (;;) {
+      const Model::Admit a = m.admit(now(), false);
+      if (a == Model::Admit::Gated && !governed) {
+        governed = true;
+        m.kick(now());
+        continue;
+      }
+      if (a == Model::Admit::Yes && !governed && m.reading_pending()) {
+        governed = true;
+        m.kick(now());
+        continue;
+      }
+      return status_of(a);
+    }
+  }
+
   void try_acquire() {
     Permit p;
     const Status s = lim.try_acquire(now(), p);
-    Status want = Status::kOk;
-    switch (m.admit(now(), false)) {
-      case Model::Admit::Closed:
-        want = Status::kClosed;
-        break;
-      case Model::Admit::WaitersAhead:
-        want = Status::kWaitersAhead;
-        break;
-      case Model::Admit::Paused:
-        want = Status::kPaused;
-        break;
-      case Model::Admit::NoSlot:
-        want = Status::kNoSlot;
-        break;
-      case Model::Admit::Gated:
-        want = Status::kGated;
-        break;
-      case Model::Admit::Yes:
-        break;
-    }
+    const Status want = model_try_acquire();
     AGREE("try_acquire status", int(s), int(want));
     if (s == Status::kOk) {
       m.grant(now(), -1);
@@ -109,7 +130,7 @@ struct Run {
     m.ticket_reclaimed.push_back(false);
     m.fifo.push_back(id);
     tickets.push_back(t);
-    m.grant_waiters(now());
+    m.kick(now());
   }
 
   void claim_or_cancel(size_t k, bool cancel) {
@@ -125,7 +146,7 @@ struct Run {
         if (cancel) {
           want = Status::kOk;
           st = TState::Resolved;
-          m.grant_waiters(now());
+          m.kick(now());
         } else {
           want = Status::kPending;
         }
@@ -136,8 +157,10 @@ struct Run {
         if (cancel) {
           want = Status::kGrantReturned;
           if (sess >= 0) {
-            m.end(size_t(sess), now());
-            m.grant_waiters(now());
+            const bool probe = m.is_probe(m.sessions[size_t(sess)]);
+            m.end(size_t(sess), now(), 0, 0);  // the upstream never saw it
+            if (probe) m.probe_lost();
+            m.lowered(now());
           }
         } else if (sess < 0 || m.ticket_reclaimed[size_t(id)]) {
           want = Status::kReclaimed;
@@ -180,51 +203,45 @@ struct Run {
     }
     AGREE("release status", int(s), int(Status::kOk));
     h.ended = 1;
-    const int sess = session_of_permit(idx);
-    bool freed = false;
-    if (m.cooldown == 0) {
-      m.end(size_t(sess), now());
-      freed = true;
-    } else {
-      m.cool(size_t(sess), now() + m.cooldown);
-      m.sessions[size_t(sess)].permit = -2;
-    }
-    if (rejected) {
-      uint32_t d = has_retry ? retry_after : m.default_pause;
-      if (d > 0x7FFFFFFFu) d = 0x7FFFFFFFu;
-      const bool started = d == 0 || m.extend_pause(now() + d, now());
-      if (started) m.step_up();
-    }
-    if (freed) m.grant_waiters(now());
+    const size_t sess = size_t(session_of_permit(idx));
+    const bool probe = m.is_probe(m.sessions[sess]);
+    const reference::Tick cd = m.cooldown_eff();
+    const reference::Tick cool = m.cooling_for(now());
+    const bool freed = cool == 0;
+    const reference::Tick granted = m.records[size_t(m.sessions[sess].rec)].granted;
+    m.end(sess, now(), cool, m.counted_for(cd));
+    if (rejected) m.rejected(now(), probe, has_retry, retry_after, granted);
+    if (freed) m.lowered(now());
+    if (!rejected && probe) m.probe_ended_well(now());
   }
 
   void poll() {
     lim.poll(now());
+    m.polled = true;
+    m.last_poll = now();
     if (m.pause_bit && reference::reached(m.paused_until, now())) m.pause_bit = false;
     m.reclaim_cooled(now());
     if (m.max_hold != 0) {
+      const reference::Tick cd = m.cooldown_eff();
       for (size_t i = 0; i < m.sessions.size();) {
         auto& se = m.sessions[i];
-        if (se.cooling || !reference::reached(se.t + m.max_hold, now())) {
+        if (se.cooling || !reference::reached(se.t + m.max_hold + 1, now())) {
           ++i;
           continue;
         }
         if (se.permit >= 0) permits[size_t(se.permit)].ended = 2;
         if (se.permit == -1 && se.ticket >= 0) m.ticket_reclaimed[size_t(se.ticket)] = true;
-        se.permit = -2;
-        if (m.cooldown == 0) {
-          m.end(i, now());
-          continue;
-        }
-        m.cool(i, now() + m.cooldown);
-        ++i;
+        if (m.is_probe(se)) m.probe_lost();
+        const bool gone = cd == 0;
+        m.end(i, now(), cd, m.counted_for(cd));
+        if (!gone) ++i;
       }
     }
     for (size_t t = 0; t < m.tickets.size(); ++t)
       if (m.tickets[t] == TState::Waiting && m.ticket_deadline[t] &&
           reference::reached(m.deadline[t], now()))
         m.tickets[t] = TState::TimedOut;
-    m.grant_waiters(now());
+    m.kick(now());
   }
 
   void set_limit(uint32_t v) {
@@ -234,7 +251,8 @@ struct Run {
     if (s != Status::kOk) return;
     m.limit = v;
     m.h_rejected = 0;
-    m.grant_waiters(now());
+    m.sync_limit();
+    m.kick(now());
   }
 
   void pause_for(uint32_t d) {
@@ -244,11 +262,14 @@ struct Run {
   }
 
   // The usage source has a new reading (sessions, sampled `ago` ticks back, or ahead when
-  // negative); the next poll takes it in.
-  void usage(uint32_t sessions, int ago) {
+  // negative); with `take_in`, a poll takes it in, else the next operation meets it.
+  void usage(uint32_t sessions, int ago, bool take_in) {
     port.set_usage(sessions, now() - uint32_t(ago));
-    m.take_reading(sessions, now() - uint32_t(ago), now());
-    poll();
+    m.port_has = true;
+    m.port_sessions = sessions;
+    m.port_at = now() - uint32_t(ago);
+    m.port_version += 2;
+    if (take_in) poll();
   }
 
   void close() {
@@ -256,7 +277,7 @@ struct Run {
     m.closed = true;
     for (auto& t : m.tickets)
       if (t == TState::Waiting) t = TState::Closed;
-    m.grant_waiters(now());
+    m.kick(0);
   }
 
   void compare() {
@@ -268,12 +289,20 @@ struct Run {
     AGREE("effective limit", s.effective_limit, m.lim());
     AGREE("closed", s.closed, m.closed);
     AGREE("paused", s.paused, m.pause_bit);
+    AGREE("half-open", s.half_open, m.half_open);
+    AGREE("probe out", s.probe_out, m.probe_out);
+    AGREE("episodes", s.counters.episodes, m.episodes);
     AGREE("has reading", s.has_reading, m.has_reading);
     if (m.has_reading) {
       AGREE("reading sessions", s.reading_sessions, m.sessions_read);
       AGREE("reading sampled at", s.reading_sampled_at, m.read_at);
+      AGREE("reading missing", s.reading_missing, m.missing);
     }
     AGREE("bad readings", s.counters.bad_readings, m.bad_readings);
+    AGREE("effective cooldown", s.effective_cooldown, m.cooldown_eff());
+    AGREE("effective visibility lag", s.effective_visibility_lag, m.vis_lag());
+    AGREE("release-lag samples", s.counters.release_lag_samples, m.out.count);
+    AGREE("visibility-lag samples", s.counters.visibility_lag_samples, m.vis.count);
     for (size_t t = 0; t < tickets.size(); ++t) {
       TicketState want = TicketState::kInvalid;
       switch (m.tickets[t]) {
@@ -295,7 +324,34 @@ struct Run {
       AGREE("ticket state", int(lim.state(tickets[t])), int(want));
     }
   }
+
+  void trace(uint8_t code, uint8_t arg) const {
+    const auto s = lim.snapshot();
+    std::fprintf(stderr,
+                 "op %d code %d arg %d now %u | held %u cooling %u queued %u lim %u gate %s %u "
+                 "half %d probe %d | model budget %u usable %d reading %u at %u missing %u cd %u "
+                 "vis %u\n",
+                 op, code, arg, now(), s.held, s.cooling, s.queued, s.effective_limit,
+                 s.gate_open ? "open" : "budget", s.gate_budget, int(s.half_open), int(s.probe_out),
+                 m.budget(now()), int(m.usable(now())), m.sessions_read, m.read_at, m.missing,
+                 m.cooldown_eff(), m.vis_lag());
+    for (auto& e : m.sessions)
+      std::fprintf(stderr, "   session %u on record %d %s %u\n", e.serial, e.rec,
+                   e.cooling ? "cooling until" : "held since", e.t);
+    for (size_t i = 0; i < m.records.size(); ++i) {
+      const auto& e = m.records[i];
+      std::fprintf(stderr,
+                   "   record %zu phase %d granted %u released %u carry %u until %u grant %u end "
+                   "%u\n",
+                   i, int(e.phase), e.granted, e.released, e.carry_n, e.carry_until, e.carry_grant,
+                   e.carry_end);
+    }
+  }
 };
+
+uint8_t byte_at(const uint8_t* data, size_t size, size_t i) {
+  return i < size ? data[i] : 0;
+}
 
 }  // namespace
 
@@ -304,29 +360,43 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Run r;
   L::config_type c;
   c.limit = size > 0 ? 1 + data[0] % 4 : 2;
-  c.cooldown = size > 1 ? data[1] % 8 : 0;
-  c.max_hold = size > 2 ? data[2] % 32 : 0;
-  c.default_pause = size > 3 ? data[3] % 16 : 0;
-  // The gate: max_age 0 (off) to 39, lag 0 to 7; foreign tracking and recovery off. tail stays
-  // 0: with a tail, a slot record granted again within it drops its previous grant from the
-  // census (README, "The usage gate"), which this exact model does not follow.
-  c.gate.max_age = size > 4 ? data[4] % 40 : 0;
-  c.gate.visibility_lag = size > 5 ? data[5] % 8 : 0;
-  c.gate.tail = 0;
+  c.cooldown = byte_at(data, size, 1) % 8;
+  c.max_hold = byte_at(data, size, 2) % 32;
+  c.default_pause = byte_at(data, size, 3) % 16;
+  // The gate: max_age 0 (off) to 39, lag 0 to 7, a tail 0 to 7, readings served from a cache up
+  // to 0..7 old (half the time); learning up to 0..63 (a quarter of the time off), release
+  // evidence capped at foreign_confirm 0..15; the backoff's ceiling 0..63. Foreign tracking
+  // and recovery stay off (the model has no other clients).
+  c.gate.max_age = byte_at(data, size, 4) % 40;
+  c.gate.visibility_lag = byte_at(data, size, 5) % 8;
+  const uint8_t g = byte_at(data, size, 6);
+  c.gate.tail = g % 8;
+  c.gate.staleness = (g & 0x80) ? (g >> 3) % 8 : 0;
+  const uint8_t l = byte_at(data, size, 7);
+  c.learn.max_lag = (l & 3) == 0 ? 0 : (l >> 2) % 64;
+  c.learn.memory = 0;
+  c.headroom.foreign_confirm = byte_at(data, size, 8) % 16;
+  c.max_pause = byte_at(data, size, 9) % 64;
   c.gate.max_plausible_sessions = 8;
   c.headroom.track_foreign = false;
   if (r.lim.configure(c) != Status::kOk) std::abort();
-  r.m.limit = c.limit;
-  r.m.cooldown = c.cooldown;
-  r.m.max_hold = c.max_hold;
-  r.m.default_pause = c.default_pause;
-  r.m.max_age = c.gate.max_age;
-  r.m.lag = c.gate.visibility_lag;
-  r.m.tail = c.gate.tail;
-  r.m.max_plausible = c.gate.max_plausible_sessions;
-  for (size_t i = 7; i + 1 < size && r.op < 400; i += 2, ++r.op) {
+  Model& m = r.m;
+  m.limit = c.limit;
+  m.cooldown = c.cooldown;
+  m.max_hold = c.max_hold;
+  m.default_pause = c.default_pause;
+  m.max_pause = c.max_pause;
+  m.max_age = c.gate.max_age;
+  m.lag = c.gate.visibility_lag;
+  m.tail = c.gate.tail;
+  m.staleness = c.gate.staleness;
+  m.max_plausible = c.gate.max_plausible_sessions;
+  m.max_lag = c.learn.max_lag;
+  m.confirm = c.headroom.foreign_confirm;
+  m.published_lim = m.lim();
+  for (size_t i = 10; i + 1 < size && r.op < 400; i += 2, ++r.op) {
     const uint8_t code = data[i], arg = data[i + 1];
-    switch (code % 18) {
+    switch (code % 19) {
       case 0:
       case 1:
         r.try_acquire();
@@ -362,7 +432,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 13:
         if (r.lim.set_cooldown(arg % 8) != Status::kOk) std::abort();
-        r.m.cooldown = arg % 8;
+        m.cooldown = arg % 8;
         break;
       case 14:
         r.pause_for(arg % 24);
@@ -370,29 +440,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 15:
         if (arg == 0xFF) r.close();
         break;
-      case 16:  // a reading of 0..5 sessions, sampled 0..11 ticks ago
-        r.usage(arg % 6, (arg / 6) % 12);
+      case 16:  // a reading of 0..5 sessions, sampled 0..11 ticks ago, taken in by a poll
+        r.usage(arg % 6, (arg / 6) % 12, true);
         break;
       case 17:  // an odd one: implausible, from the future, or well in the past
-        r.usage(arg % 12, int(arg / 12) - 10);
+        r.usage(arg % 12, int(arg / 12) - 10, true);
+        break;
+      case 18:  // a reading that reached the port and no poll has taken in
+        r.usage(arg % 6, (arg / 6) % 12, false);
         break;
     }
-    if (trace) {  // SLOTGATE_FUZZ_TRACE=1: one line per operation, to read a failing input
-      const auto s = r.lim.snapshot();
-      std::fprintf(stderr,
-                   "op %d code %d arg %d now %u | held %u cooling %u queued %u lim %u gate %s "
-                   "%u | model budget %u usable %d reading %u at %u unseen %u\n",
-                   r.op, code % 18, arg, r.now(), s.held, s.cooling, s.queued, s.effective_limit,
-                   s.gate_open ? "open" : "budget", s.gate_budget, r.m.budget(r.now()),
-                   int(r.m.usable(r.now())), r.m.sessions_read, r.m.read_at,
-                   r.m.unseen_grants(r.now()));
-      for (auto& e : r.m.sessions)
-        std::fprintf(stderr, "   session on record %d %s %u\n", e.rec,
-                     e.cooling ? "cooling until" : "held since", e.t);
-      for (auto& e : r.m.records)
-        std::fprintf(stderr, "   record %d granted %u stamp %u\n", int(e.phase), e.granted,
-                     e.stamp);
-    }
+    if (trace) r.trace(code % 19, arg);  // SLOTGATE_FUZZ_TRACE=1: one line per operation
     r.compare();
   }
   return 0;

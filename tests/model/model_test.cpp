@@ -238,12 +238,12 @@ struct ReleaseRacesReclaim : rl::test_suite<ReleaseRacesReclaim, 3> {
       // still hold), so the release also meets the slot granted again to the third thread.
       if (rl::rand(2) == 0)
         while (lim.snapshot().counters.reclaimed == 0) rl::yield(1, $);
-      released = lim.release(held, 6);
+      released = lim.release(held, 7);
     } else if (idx == 1) {
-      lim.poll(6);
-    } else {  // takes the slot again: a late release then meets the next generation
+      lim.poll(7);  // held since 1, longer than max_hold 5: overdue from 7
+    } else {        // takes the slot again: a late release then meets the next generation
       Permit p;
-      acquire_when_free(lim, 7, p);
+      acquire_when_free(lim, 8, p);
     }
   }
   void after() {
@@ -606,7 +606,7 @@ struct NextDeadlineReadsTheGrantTime : rl::test_suite<NextDeadlineReadsTheGrantT
       while (!(seen = lim.next_deadline(40)).set) rl::yield(1, $);
     }
   }
-  void after() { RL_ASSERT(seen.at == 150); }
+  void after() { RL_ASSERT(seen.at == 151); }  // overdue once held longer than 50
 };
 
 // A reading that counts exactly our sessions arrives while one of them ends: the granter must
@@ -689,6 +689,136 @@ struct UsageCellReadsWhole : rl::test_suite<UsageCellReadsWhole, 2> {
   }
 };
 
+// A rejection starts an episode while another thread takes a slot on the fast path: the grant
+// is made before the episode (an ordinary permit) or refused, never let through as a probe
+// while the pause holds.
+struct RejectionRacesTryAcquire : rl::test_suite<RejectionRacesTryAcquire, 2> {
+  Port port;
+  L lim{port};
+  Permit p;
+  Status got = Status::kPending;
+  void before() {
+    auto c = config(2);
+    c.default_pause = 10;
+    lim.configure(c);
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(p, 5, Outcome<uint32_t>::rejected()) == Status::kOk);
+    } else {
+      Permit q;
+      got = lim.try_acquire(5, q);
+      RL_ASSERT(got == Status::kOk || got == Status::kPaused);
+    }
+  }
+  void after() {
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.half_open && s.paused && s.counters.episodes == 1);
+    RL_ASSERT(s.counters.probes == 0);
+    Permit r;
+    RL_ASSERT(lim.try_acquire(14, r) == Status::kPaused);  // the pause holds until 15
+  }
+};
+
+// Two threads race for the half-open probe: exactly one gets it.
+struct TwoThreadsRaceForTheProbe : rl::test_suite<TwoThreadsRaceForTheProbe, 2> {
+  Port port;
+  L lim{port};
+  Status got[2] = {Status::kPending, Status::kPending};
+  void before() {
+    auto c = config(2);
+    c.default_pause = 10;
+    lim.configure(c);
+    Permit p;
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+    RL_ASSERT(lim.release(p, 1, Outcome<uint32_t>::rejected()) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    Permit q;
+    got[idx] = lim.try_acquire(20, q);
+  }
+  void after() {
+    RL_ASSERT((got[0] == Status::kOk) != (got[1] == Status::kOk));
+    RL_ASSERT(got[0] == Status::kPaused || got[1] == Status::kPaused);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.counters.probes == 1 && s.probe_out);
+  }
+};
+
+// A port whose usage source has versions, as the shipped ports do.
+struct VersionedPort : GatedPort {
+  uint32_t usage_version() const noexcept { return cell.version(); }
+};
+using LV = Limiter<VersionedPort, 3, 2>;
+
+// One thread writes a reading at the cap into the port and then tells another, which tries the
+// fast path; a third polls meanwhile. The reading binds the fast path whether or not a poll
+// has taken it in: the grant is refused.
+template <class P, class Lim>
+struct ReadingBindsTheFastPath : rl::test_suite<ReadingBindsTheFastPath<P, Lim>, 3> {
+  P port;
+  Lim lim{port};
+  rl::atomic<int> written;
+  void before() {
+    auto c = config(3);
+    c.gate.max_age = 1000;
+    c.headroom.track_foreign = false;
+    lim.configure(c);
+    lim.poll(1);
+    written.store(0, rl::mo_relaxed, $);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      port.cell.write(true, 3, 5);
+      written.store(1, rl::mo_release, $);
+    } else if (idx == 1) {
+      if (written.load(rl::mo_acquire, $) == 1) {
+        Permit q;
+        RL_ASSERT(lim.try_acquire(6, q) == Status::kGated);
+      }
+    } else {
+      lim.poll(6);
+    }
+  }
+};
+
+// A session granted after the reading ends while the granter recomputes the budget and another
+// thread takes a slot: its carry (the upstream may count it for the tail) stays counted.
+struct CarryCountsAnEndedSession : rl::test_suite<CarryCountsAnEndedSession, 3> {
+  GatedPort port;
+  LG lim{port};
+  Permit a;
+  Status took = Status::kPending;
+  void before() {
+    auto c = config(2);
+    c.gate.max_age = 1000;
+    c.gate.tail = 100;
+    c.headroom.track_foreign = false;
+    lim.configure(c);
+    port.cell.write(true, 0, 1);
+    lim.poll(1);
+    RL_ASSERT(lim.try_acquire(2, a) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(a, 3) == Status::kOk);
+    } else if (idx == 1) {
+      Permit b;
+      took = lim.try_acquire(4, b);
+    } else {
+      lim.poll(4);
+    }
+  }
+  void after() {
+    lim.poll(5);
+    Permit c;
+    // a's session may still count for the tail: with b held, nothing is left; without b (it
+    // was refused), one slot is.
+    RL_ASSERT(lim.try_acquire(5, c) == (took == Status::kOk ? Status::kGated : Status::kOk));
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -747,6 +877,13 @@ int main(int argc, char** argv) {
   run(check<ForeignJudgementCountsOurEndedSession>(
       "a reading's foreign count sees our ended session", iterations));
   run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
+  run(check<RejectionRacesTryAcquire>("a rejection's episode races a fast-path grant", iterations));
+  run(check<TwoThreadsRaceForTheProbe>("two threads race for the half-open probe", iterations));
+  run(check<ReadingBindsTheFastPath<VersionedPort, LV>>(
+      "a written reading binds the fast path (versions)", iterations));
+  run(check<ReadingBindsTheFastPath<GatedPort, LG>>(
+      "a written reading binds the fast path (compared)", iterations));
+  run(check<CarryCountsAnEndedSession>("the gate counts an ended session's carry", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -92,7 +92,7 @@ void lease_reclaim_grants_the_next_waiter(Check& check) {
   Ticket t;
   SLOTGATE_CHECK(e.take(stuck) == Status::kOk);
   SLOTGATE_CHECK(e.lim.enqueue(e.now(), t) == Status::kOk);
-  e.advance(299);
+  e.advance(300);  // held for exactly max_hold: not yet longer
   e.lim.poll(e.now());
   SLOTGATE_CHECK(e.lim.state(t) == TicketState::kWaiting);
   e.advance(1);

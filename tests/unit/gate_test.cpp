@@ -208,6 +208,73 @@ TYPED_TEST(Gate, AReadingALittleAheadOfACallersClockIsFreshNotStale) {
   EXPECT_EQ(this->lim.try_acquire(T(this->now() - 50), p), Status::kGated);
 }
 
+TYPED_TEST(Gate, AReadingThePortHoldsBindsTheFastPathBeforeAnyPollTakesItIn) {
+  this->poll();
+  ASSERT_TRUE(this->snap().gate_open);
+  this->port.set_usage(4, this->now());  // the upstream at its cap; nobody has polled
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  EXPECT_EQ(this->snap().reading_sessions, 4u);  // the fast path had the granter judge it
+  this->advance(1);
+  this->port.set_usage(3, this->now());  // room for one, again not polled
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+}
+
+TYPED_TEST(Gate, WithoutTheGateTheFastPathDoesNotLookAtReadings) {
+  this->gate(4, /*max_age=*/0, 0, 200);
+  this->port.set_usage(4, this->now());
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_FALSE(this->snap().has_reading);
+}
+
+TYPED_TEST(Gate, AUsableReadingFreesAReleasedSlotAtOnceAndCountsTheSessionItself) {
+  this->gate(1, 1000, 0, 200, /*cooldown=*/300);
+  this->reading(0);
+  const Permit p = this->take();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  auto s = this->snap();
+  EXPECT_EQ(s.cooling, 0u);      // no cooldown to sit out: the reading accounts for the session
+  EXPECT_EQ(s.gate_budget, 0u);  // granted after the reading, ended within its cooldown
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  this->advance(10);
+  this->reading(0);  // a reading dated after its end: the upstream no longer counts it
+  EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+TYPED_TEST(Gate, ACooldownThatWouldOutlastTheReadingStillCools) {
+  this->gate(2, 1000, 0, 200, /*cooldown=*/300);
+  this->reading(0);
+  this->advance(800);  // the reading stays usable for 200 more, less than the cooldown
+  const Permit p = this->take();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  EXPECT_EQ(this->snap().cooling, 1u);
+}
+
+TYPED_TEST(Gate, ARecordGrantedAgainWithinTheTailStillCountsItsLastSession) {
+  // One record, a tail of 500 beyond a cooldown of 0: the upstream may count a session until
+  // 500 after its release. Granting the record again must not make the gate forget it.
+  typename TestFixture::L::config_type c;
+  c.limit = 3;
+  c.gate.max_age = 5000;
+  c.gate.tail = 500;
+  c.headroom.track_foreign = false;
+  ASSERT_EQ(this->lim.configure(c), Status::kOk);
+  this->reading(0);
+  for (int i = 0; i < 2; ++i) {  // two short sessions after the reading, then a third
+    this->advance(10);
+    const Permit p = this->take();
+    this->advance(10);
+    ASSERT_EQ(this->release(p), Status::kOk);
+  }
+  // Both may still count: 3 - 0 - 2 = 1 left, whichever records they used.
+  EXPECT_EQ(this->snap().gate_budget, 1u);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->try_take(), Status::kGated);
+  this->advance(500);
+  this->poll();  // both have left the count by the tail
+  EXPECT_EQ(this->snap().gate_budget, 2u);
+}
+
 TYPED_TEST(Gate, AFailedFetchLeavesTheLastReadingToAgeOut) {
   this->reading(4);
   this->port.clear_usage();

@@ -16,13 +16,14 @@ class Headroom : public ::testing::Test {
   L lim{port};
 
   Tick now() const { return port.now(); }
-  void configure(uint32_t limit, Tick recover_after, bool sticky = false) {
+  void configure(uint32_t limit, Tick recover_after, bool sticky = false, Tick confirm = 0) {
     typename L::config_type c;
     c.limit = limit;
     c.default_pause = 100;
     c.gate.max_age = 1000;
     c.headroom.recover_after = recover_after;
     c.headroom.sticky = sticky;
+    c.headroom.foreign_confirm = confirm;
     ASSERT_EQ(lim.configure(c), Status::kOk);
   }
   Permit take() {
@@ -31,6 +32,11 @@ class Headroom : public ::testing::Test {
     return p;
   }
   uint32_t effective() const { return lim.snapshot().effective_limit; }
+  // A fresh reading of `n` sessions, taken in.
+  void reading(uint32_t n) {
+    port.set_usage(n, now());
+    lim.poll(now());
+  }
   // Saturate the effective limit and queue one more, so there is demand.
   void demand() {
     Permit p;
@@ -42,7 +48,7 @@ class Headroom : public ::testing::Test {
 };
 TYPED_TEST_SUITE(Headroom, Clocks);
 
-TYPED_TEST(Headroom, AStormOfRejectionsInOnePauseIsOneStep) {
+TYPED_TEST(Headroom, AStormOfRejectionsInOneEpisodeIsOneStep) {
   this->configure(12, 0);
   Permit p[10];
   for (auto& x : p) x = this->take();
@@ -56,31 +62,37 @@ TYPED_TEST(Headroom, AStormOfRejectionsInOnePauseIsOneStep) {
   EXPECT_EQ(s.headroom_since, this->now());
   EXPECT_EQ(s.counters.rejected_by_upstream, 10u);
   EXPECT_EQ(s.counters.headroom_steps_up, 1u);
-  // A rejection after the pause is a new event.
+  EXPECT_EQ(s.counters.episodes, 1u);
+  // After the pause, the half-open probe is refused too: that is the next episode.
   this->port.advance(100);
   const Permit q = this->take();
   ASSERT_EQ(this->lim.release(q, this->now(), TestFixture::Out::rejected()), Status::kOk);
   EXPECT_EQ(this->effective(), 10u);
+  EXPECT_EQ(this->lim.snapshot().counters.episodes, 2u);
 }
 
 TYPED_TEST(Headroom, NeverHoldsBackTheLastSlot) {
   this->configure(2, 0);
+  Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
   for (int i = 0; i < 5; ++i) {
-    const Permit p = this->take();
+    this->port.advance(100000);  // past any backoff: the probe goes, and is refused
+    p = this->take();
     ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
-    this->port.advance(100);
   }
   EXPECT_EQ(this->effective(), 1u);
   EXPECT_EQ(this->lim.snapshot().headroom, 1u);
 }
 
-TYPED_TEST(Headroom, RecoversOneStepPerQuietPeriodWithDemand) {
+TYPED_TEST(Headroom, RejectedHeadroomRecoversOneStepPerQuietPeriodWithDemand) {
   this->configure(4, /*recover_after=*/1000);
   for (int i = 0; i < 2; ++i) {
-    const Permit p = this->take();
+    const Permit p = this->take();  // the second is the half-open probe
     ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
-    this->port.advance(100);
+    this->port.advance(1000);
   }
+  const Permit ok = this->take();  // a probe that ends well opens the limiter
+  ASSERT_EQ(this->lim.release(ok, this->now()), Status::kOk);
   ASSERT_EQ(this->effective(), 2u);
   // Quiet, but no demand: no probing.
   this->port.advance(5000);
@@ -100,6 +112,7 @@ TYPED_TEST(Headroom, RecoversOneStepPerQuietPeriodWithDemand) {
   const auto s = this->lim.snapshot();
   EXPECT_EQ(s.headroom, 0u);
   EXPECT_EQ(s.headroom_reason, HeadroomReason::kNone);
+  EXPECT_EQ(s.limit_before_headroom, 0u);
   EXPECT_EQ(s.counters.headroom_steps_down, 2u);
 }
 
@@ -107,70 +120,135 @@ TYPED_TEST(Headroom, StickyNeverRecoversByItself) {
   this->configure(4, /*recover_after=*/1000, /*sticky=*/true);
   const Permit p = this->take();
   ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  this->port.advance(1000);
+  const Permit probe = this->take();
+  ASSERT_EQ(this->lim.release(probe, this->now()), Status::kOk);
   this->demand();
   for (int i = 0; i < 10; ++i) {
     this->port.advance(1000);
     this->lim.poll(this->now());
   }
   EXPECT_EQ(this->effective(), 3u);
-  // Only a manual limit change clears it.
+  // Only a manual limit change clears it, and everything said about it.
   ASSERT_EQ(this->lim.set_limit(4, this->now()), Status::kOk);
-  EXPECT_EQ(this->effective(), 4u);
-  EXPECT_EQ(this->lim.snapshot().headroom, 0u);
+  const auto s = this->lim.snapshot();
+  EXPECT_EQ(s.effective_limit, 4u);
+  EXPECT_EQ(s.headroom, 0u);
+  EXPECT_EQ(s.limit_before_headroom, 0u);
+  EXPECT_EQ(s.headroom_reason, HeadroomReason::kNone);
 }
 
-TYPED_TEST(Headroom, ForeignUsageIsRespectedAfterReadingsGoStale) {
-  this->configure(4, 0);
+TYPED_TEST(Headroom, ForeignUsageCountsOnceEveryReadingForTheConfirmTimeShowsIt) {
+  this->configure(4, 0, false, /*confirm=*/300);
   this->take();  // ours: 1
   this->port.advance(1);
-  this->port.set_usage(3, this->now());  // the upstream sees 3: 2 are someone else's
-  this->lim.poll(this->now());
+  this->reading(3);                                      // 2 beyond ours
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 0u);  // not yet: it may be a passing spike
+  this->port.advance(200);
+  this->reading(2);  // only 1 beyond ours now
+  this->port.advance(100);
+  this->reading(3);
   auto s = this->lim.snapshot();
+  EXPECT_EQ(s.headroom_foreign, 1u);  // 300 of readings all showed at least 1
+  EXPECT_EQ(s.foreign_seen, 1u);
+  this->port.advance(300);
+  this->reading(3);
+  s = this->lim.snapshot();
   EXPECT_EQ(s.headroom_foreign, 2u);
-  EXPECT_EQ(s.headroom, 2u);
   EXPECT_EQ(s.headroom_reason, HeadroomReason::kForeign);
-  // Fresh reading: the gate counts the foreign sessions itself (budget 4 - 3 = 1), so the
-  // occupancy limit does not hold them back a second time.
+  // Fresh readings: the gate counts foreign sessions itself (4 - 3 = 1 left, less the one slot
+  // kept free beyond another client's peak), so the occupancy limit does not hold them back.
   EXPECT_EQ(s.effective_limit, 4u);
-  EXPECT_EQ(s.gate_budget, 1u);
+  EXPECT_EQ(s.gate_budget, 0u);
+}
+
+TYPED_TEST(Headroom, AForeignSessionThatDisappearsGivesItsSlotBackAtTheNextReading) {
+  this->configure(4, 0, false, /*confirm=*/100);
+  this->reading(1);
+  this->port.advance(100);
+  this->reading(1);
+  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 1u);
+  this->port.advance(50);
+  this->reading(0);  // it ended
+  const auto s = this->lim.snapshot();
+  EXPECT_EQ(s.headroom_foreign, 0u);
+  EXPECT_EQ(s.gate_budget, 4u);  // seen once, never seen to return: no room kept for it
+  EXPECT_EQ(s.counters.headroom_steps_down, 1u);
+}
+
+TYPED_TEST(Headroom, ForeignUsageIsHeldWhenReadingsGoStaleAndDecaysOverItsLifetime) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  this->take();  // ours: 1
+  this->port.advance(1);
+  this->reading(3);  // 2 foreign
+  this->port.advance(400);
+  this->reading(3);  // still there 400 later: its lifetime so far
+  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 2u);
   // Stale: the gate opens, but L_eff still leaves room for the 2 foreign sessions.
   this->port.advance(1001);
   this->lim.poll(this->now());
-  s = this->lim.snapshot();
+  auto s = this->lim.snapshot();
   EXPECT_TRUE(s.gate_open);
   EXPECT_EQ(s.effective_limit, 2u);
-  Permit p;
-  EXPECT_EQ(this->lim.try_acquire(this->now(), p), Status::kOk);
-  EXPECT_EQ(this->lim.try_acquire(this->now(), p), Status::kNoSlot);
+  EXPECT_EQ(s.foreign_hold, 400u);
+  Permit p, q;
+  EXPECT_EQ(this->lim.try_acquire(this->now(), p), Status::kOk);  // ours: 2 of 2
+  EXPECT_EQ(this->lim.try_acquire(this->now(), q), Status::kNoSlot);
   EXPECT_GE(this->lim.snapshot().counters.held_back_headroom, 1u);
-}
-
-TYPED_TEST(Headroom, ForeignHeadroomRecoversOnlyWhenReadingsShowLess) {
-  this->configure(4, /*recover_after=*/500);
-  this->port.set_usage(2, this->now());  // 2 foreign, none ours
-  this->lim.poll(this->now());
-  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 2u);
-  this->demand();
-  this->port.advance(500);
-  this->port.set_usage(4, this->now());  // ours 2 + the same 2 foreign
-  this->lim.poll(this->now());
-  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 2u);  // still there: no recovery
-  this->port.advance(500);
-  this->port.set_usage(3, this->now());  // one foreign session left
+  ASSERT_EQ(this->lim.release(p, this->now()), Status::kOk);
+  // One step per hold time from when readings went stale.
+  const auto r = this->lim.poll(this->now());
+  ASSERT_TRUE(r.next.set);
+  EXPECT_EQ(r.next.at, typename TestFixture::Tick(this->now() + 400));
+  this->port.set(r.next.at);
   this->lim.poll(this->now());
   EXPECT_EQ(this->lim.snapshot().headroom_foreign, 1u);
+  this->port.advance(400);
+  this->lim.poll(this->now());
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 0u);
+  EXPECT_EQ(this->effective(), 4u);
 }
 
-TYPED_TEST(Headroom, AKnownForeignClientAbsentFromTheReadingKeepsOneSlotFree) {
-  this->configure(4, 0);
-  this->port.set_usage(2, this->now());  // 2 foreign sessions
-  this->lim.poll(this->now());
+TYPED_TEST(Headroom, StickyForeignHeadroomNeverDecays) {
+  this->configure(4, 0, /*sticky=*/true, /*confirm=*/0);
+  this->reading(2);
   ASSERT_EQ(this->lim.snapshot().headroom_foreign, 2u);
   this->port.advance(10);
-  this->port.set_usage(0, this->now());  // the other client went quiet
-  this->lim.poll(this->now());
-  // It may come back at any moment: one slot stays free for it.
-  EXPECT_EQ(this->lim.snapshot().gate_budget, 3u);
+  this->reading(0);  // fresh readings showing less do not lower it either
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 2u);
+  for (int i = 0; i < 10; ++i) {
+    this->port.advance(5000);
+    this->lim.poll(this->now());
+  }
+  EXPECT_EQ(this->lim.snapshot().headroom_foreign, 2u);
+}
+
+TYPED_TEST(Headroom, OneSlotBeyondAnotherClientsPeakStaysFreeWhileItIsOn) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  this->reading(2);  // another client holds 2
+  // 4 - 2 shown - 1 kept free (it may replace a session, briefly holding both).
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
+  this->port.advance(10);
+  this->reading(1);  // it closed one; it may reopen it
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
+}
+
+TYPED_TEST(Headroom, AClientThatCameBackIsExpectedBack) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  this->reading(1);  // on
+  this->port.advance(100);
+  this->reading(0);  // away for 500
+  this->port.advance(500);
+  this->reading(1);  // back: it comes and goes
+  this->port.advance(100);
+  this->reading(0);  // away again
+  auto s = this->lim.snapshot();
+  EXPECT_EQ(s.foreign_away_for, 500u);
+  EXPECT_EQ(s.gate_budget, 3u);  // one slot kept for its return
+  // Long past how long it stayed away (plus a quarter): the slot is ours again.
+  this->port.advance(626);
+  this->reading(0);
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 4u);
 }
 
 TYPED_TEST(Headroom, ConfigureClearsHeadroom) {
@@ -180,6 +258,7 @@ TYPED_TEST(Headroom, ConfigureClearsHeadroom) {
   ASSERT_EQ(this->effective(), 3u);
   this->configure(4, 0);
   EXPECT_EQ(this->effective(), 4u);
+  EXPECT_EQ(this->lim.snapshot().limit_before_headroom, 0u);
 }
 
 }  // namespace

@@ -59,10 +59,10 @@ TYPED_TEST(Time, OverdueLeaseIsReclaimedAndTheNextWaiterGranted) {
   const Ticket t = this->wait();
   auto r = this->poll();
   ASSERT_TRUE(r.next.set);
-  EXPECT_EQ(r.next.at, this->at(1000));
-  this->advance(999);
+  EXPECT_EQ(r.next.at, this->at(1001));  // held *longer* than max_hold
+  this->advance(1000);
   this->poll();
-  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);  // exactly max_hold: still its own
   this->advance(1);
   this->poll();
   EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
@@ -78,7 +78,7 @@ TYPED_TEST(Time, OverdueLeaseIsReclaimedAndTheNextWaiterGranted) {
 TYPED_TEST(Time, ReclaimedLeaseCoolsLikeARelease) {
   this->configure(1, /*cooldown=*/200, /*max_hold=*/500);
   this->take();
-  this->advance(500);
+  this->advance(501);
   this->poll();
   EXPECT_EQ(this->snap().cooling, 1u);
   EXPECT_EQ(this->try_take(), Status::kNoSlot);
@@ -92,7 +92,7 @@ TYPED_TEST(Time, UnclaimedGrantPastMaxHoldIsReclaimed) {
   const Ticket t = this->wait();
   ASSERT_EQ(this->release(p), Status::kOk);
   ASSERT_EQ(this->lim.state(t), TicketState::kGranted);
-  this->advance(100);
+  this->advance(101);
   this->poll();
   Permit out;
   EXPECT_EQ(this->lim.claim(t, out), Status::kReclaimed);
@@ -172,8 +172,8 @@ TYPED_TEST(Time, ResumeEndsAPauseEarly) {
   EXPECT_EQ(this->try_take(), Status::kOk);
 }
 
-TYPED_TEST(Time, UpstreamRejectionPausesForItsRetryAfter) {
-  this->configure(2, /*cooldown=*/0, 0, /*default_pause=*/5000);
+TYPED_TEST(Time, UpstreamRejectionPausesForALongerRetryAfter) {
+  this->configure(2, /*cooldown=*/0, 0, /*default_pause=*/300);
   const Permit p = this->take();
   ASSERT_EQ(this->release(p, TestFixture::Out::rejected_retry_after(700)), Status::kOk);
   EXPECT_EQ(this->try_take(), Status::kPaused);
@@ -182,6 +182,17 @@ TYPED_TEST(Time, UpstreamRejectionPausesForItsRetryAfter) {
   this->advance(1);
   EXPECT_EQ(this->try_take(), Status::kOk);
   EXPECT_EQ(this->snap().counters.rejected_by_upstream, 1u);
+}
+
+TYPED_TEST(Time, AShorterRetryAfterDoesNotCutTheBackoffShort) {
+  this->configure(2, /*cooldown=*/0, 0, /*default_pause=*/5000);
+  const Permit p = this->take();
+  ASSERT_EQ(this->release(p, TestFixture::Out::rejected_retry_after(700)), Status::kOk);
+  this->advance(4999);
+  EXPECT_EQ(this->try_take(), Status::kPaused);
+  this->advance(1);
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->snap().backoff, 5000u);
 }
 
 TYPED_TEST(Time, UpstreamRejectionWithoutRetryAfterUsesTheDefaultPause) {
@@ -221,7 +232,7 @@ TYPED_TEST(Time, NextDeadlineIsTheEarliestEvent) {
   this->advance(150);
   r = this->poll();
   ASSERT_TRUE(r.next.set);
-  EXPECT_EQ(r.next.at, this->at(400));  // then the first lease: taken 500 ago, 900 long
+  EXPECT_EQ(r.next.at, this->at(401));  // then the first lease: taken 500 ago, overdue past 900
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 //   pseq     changes on every pause, so clearing an expired pause never erases a new one
 //   token    a thread is granting queued waiters (only one at a time)
 //   pending  someone asked for a grant run while the token was held; the holder runs again
+//   halfopen a rejection episode is under way: once its pause is over, one probe may be granted
+//   probe    the probe is out (or an episode is being started): no other grant until it ends
 //
 // Putting `queued` next to `occ` is what makes "no barging" and "no lost wake-up" hold without
 // fences: an enqueue and a release both modify this word, so whichever comes second in its
@@ -41,7 +43,7 @@ struct ControlWord {
   static constexpr unsigned kQueuedShift = kLimShift + kSlotBits;
   static constexpr unsigned kCreditShift = kQueuedShift + kQueueBits;
   static constexpr unsigned kFlagShift = kCreditShift + kCreditBits;
-  static constexpr unsigned kPauseSeqShift = kFlagShift + 4;
+  static constexpr unsigned kPauseSeqShift = kFlagShift + 6;
   static constexpr unsigned kTotalBits = kPauseSeqShift + kPauseSeqBits;
   static_assert(
       kTotalBits <= sizeof(Word) * 8,
@@ -55,6 +57,8 @@ struct ControlWord {
   static constexpr Word kPaused = Word(1) << (kFlagShift + 1);
   static constexpr Word kToken = Word(1) << (kFlagShift + 2);
   static constexpr Word kPending = Word(1) << (kFlagShift + 3);
+  static constexpr Word kHalfOpen = Word(1) << (kFlagShift + 4);
+  static constexpr Word kProbeOut = Word(1) << (kFlagShift + 5);
   static constexpr Word kPauseSeqOne = Word(1) << kPauseSeqShift;
   static constexpr Word kPauseSeqMask = ((Word(1) << kPauseSeqBits) - 1) << kPauseSeqShift;
 
@@ -75,6 +79,8 @@ struct ControlWord {
   static constexpr bool token(Word w) noexcept { return (w & kToken) != 0; }
   static constexpr bool pending(Word w) noexcept { return (w & kPending) != 0; }
   static constexpr bool gate_open(Word w) noexcept { return credit(w) == kCreditOpen; }
+  static constexpr bool half_open(Word w) noexcept { return (w & kHalfOpen) != 0; }
+  static constexpr bool probe_out(Word w) noexcept { return (w & kProbeOut) != 0; }
 
   static constexpr Word with_lim(Word w, Word v) noexcept {
     return put(w, kLimShift, kSlotBits, v);
@@ -82,9 +88,10 @@ struct ControlWord {
   static constexpr Word with_credit(Word w, Word v) noexcept {
     return put(w, kCreditShift, kCreditBits, v);
   }
-  // One more slot counted, and one gate credit spent if the gate is closed.
+  // One more slot counted, one gate credit spent if the gate is closed, and the probe marked
+  // out if this is the half-open probe.
   static constexpr Word take_one(Word w) noexcept {
-    return w + kOccOne - (gate_open(w) ? Word(0) : kCreditOne);
+    return (w + kOccOne - (gate_open(w) ? Word(0) : kCreditOne)) | (half_open(w) ? kProbeOut : 0);
   }
   // A new pause: set the flag and move the sequence on (wrapping within its bits).
   static constexpr Word with_new_pause(Word w) noexcept {

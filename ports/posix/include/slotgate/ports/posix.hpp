@@ -35,6 +35,8 @@ class UsageSource {
   virtual bool read(UsageReading<uint64_t>& out) const noexcept = 0;
   // Start a fetch if none runs; return at once.
   virtual void request_refresh() noexcept = 0;
+  // Changes with every reading written, odd while one is being written (as UsageCell's).
+  virtual uint32_t version() const noexcept = 0;
 
  protected:
   ~UsageSource() = default;
@@ -46,6 +48,7 @@ class Port {
   using word_type = uint64_t;
   using counter_type = uint64_t;
   using atomics = StdAtomics;
+  static constexpr uint64_t kTicksPerSecond = 1000000000u;  // for Limiter::recommended_config
 
   Port() noexcept = default;
   Port(const Port&) = delete;
@@ -85,6 +88,11 @@ class Port {
   bool read_usage(UsageReading<tick_type>& out) noexcept {
     const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
     return s != nullptr && s->read(out);
+  }
+  // One load behind the source: lets the fast path see a new reading cheaply.
+  uint32_t usage_version() const noexcept {
+    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    return s != nullptr ? s->version() : 0;
   }
   void request_usage_refresh() noexcept {
     UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage

@@ -51,6 +51,7 @@ class UsagePoller final : public UsageSource {
   UsagePoller& operator=(const UsagePoller&) = delete;
 
   bool read(UsageReading<uint64_t>& out) const noexcept override { return cell_.read(out); }
+  uint32_t version() const noexcept override { return cell_.version(); }
 
   void request_refresh() noexcept override {
     // acq_rel: pairs with the fetch thread's exchange; only the request that finds none

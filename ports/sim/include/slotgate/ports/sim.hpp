@@ -62,6 +62,8 @@ class Port : public BasicPort<Tick, Word, Atomics> {
 
   // The port contract's usage source. Lock-free.
   bool read_usage(UsageReading<Tick>& out) const noexcept { return cell_.read(out); }
+  // Changes with every set_usage / clear_usage (odd during one). Wait-free.
+  uint32_t usage_version() const noexcept { return cell_.version(); }
   // Counts requests; the owner decides when a new reading "arrives". Wait-free.
   void request_usage_refresh() noexcept {
     refresh_requests_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic

@@ -1,0 +1,316 @@
+// Adaptive headroom H = H_rejected + H_foreign (at most L - 1): slots held back for usage the
+// limiter cannot see. L_eff = L - H without a usable reading; with one, L - H_rejected, since
+// the gate then counts the foreign sessions from the reading itself.
+//
+//   H_rejected  +1 per rejection episode; -1 per recover_after of demand without a rejection.
+//   H_foreign   while readings are fresh: the foreign sessions every reading of the last
+//               foreign_confirm showed beyond our own (possibly live) ones. Our own sessions
+//               still counted after they ended come and go faster than that; another client's
+//               stay. It follows readings down at once and up after foreign_confirm. When
+//               readings go stale: what was last seen, stepping down by one per hold time, the
+//               longer of foreign_hold and the longest foreign usage seen lately (an ongoing
+//               one counts its age so far).
+//   sticky      neither part steps down by itself; a manual limit change clears H.
+//
+// Reserve: room the gate keeps free for other clients, so that sharing the key does not mean
+// taking every slot they let go. While foreign usage is on, one slot beyond its peak stays
+// free (a client replacing a session briefly holds both, and may reopen one it closed). Usage
+// that has been seen to go away and come back is expected back: once it is gone, one slot
+// stays free for as long as it was seen to stay away before, and when readings show it again
+// in that time it counts at once, without waiting out foreign_confirm. A client seen only once
+// leaves no reserve once readings stop showing it.
+//
+// Threads: the foreign part, recovery and the foreign window are written only by the
+// grant-token holder; rejections step H_rejected from any thread with a CAS. Every field is
+// atomic so snapshots can read it.
+#pragma once
+
+#include <stdint.h>
+
+#include "slotgate/atomics.hpp"
+#include "slotgate/detail/learned_duration.hpp"
+#include "slotgate/limiter_config.hpp"
+#include "slotgate/ticks.hpp"
+#include "slotgate/usage.hpp"
+
+namespace slotgate::detail {
+
+template <class Atomics, class Tick, class Counter>
+class Headroom {
+  template <class T>
+  using atomic = typename Atomics::template atomic<T>;
+  using Tk = Ticks<Tick>;
+
+ public:
+  // Foreign usage is tracked up to this many sessions (more is counted as this many).
+  static constexpr uint32_t kLevels = 16;
+
+  Headroom() noexcept {
+    for (auto& v : shown_since_) v.store(0, std::memory_order_relaxed);
+  }
+
+  static bool valid(const HeadroomConfig<Tick>& h) noexcept {
+    return Tk::valid_duration(h.recover_after) && Tk::valid_duration(h.foreign_hold) &&
+           Tk::valid_duration(h.foreign_confirm);
+  }
+  void configure(const HeadroomConfig<Tick>& h) noexcept {
+    // relaxed throughout: independent settings, read afresh by each decision.
+    recover_after_.store(h.recover_after, std::memory_order_relaxed);
+    sticky_.store(h.sticky, std::memory_order_relaxed);
+    track_foreign_.store(h.track_foreign, std::memory_order_relaxed);
+    confirm_.store(h.foreign_confirm, std::memory_order_relaxed);
+    hold_.store(h.foreign_hold, std::memory_order_relaxed);
+  }
+
+  // H for limit L. Wait-free.
+  uint32_t headroom(uint32_t limit) const noexcept {
+    // relaxed x2: the caller publishes the result through a CAS on the control word.
+    const uint32_t h =
+        h_rejected_.load(std::memory_order_relaxed) + h_foreign_.load(std::memory_order_relaxed);
+    return h < limit ? h : limit - 1;
+  }
+  // The slots held back: all of H without a usable reading, only the rejected part with one
+  // (the gate counts foreign sessions from the reading). Wait-free.
+  uint32_t held_back(bool usable, uint32_t limit) const noexcept {
+    if (!usable) return headroom(limit);
+    const uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: as above
+    return h < limit ? h : limit - 1;
+  }
+  // The limit the gate compares readings against: L - H_rejected (at least 1). Wait-free.
+  uint32_t gate_limit(uint32_t limit) const noexcept { return limit - held_back(true, limit); }
+  uint32_t foreign() const noexcept { return h_foreign_.load(std::memory_order_relaxed); }
+  // How long foreign usage must show before it counts (a setting). Wait-free.
+  Tick confirm() const noexcept { return confirm_.load(std::memory_order_relaxed); }
+  // Sessions beyond ours in the last fresh reading (foreign, confirmed or not). Wait-free.
+  uint32_t beyond() const noexcept { return beyond_.load(std::memory_order_relaxed); }
+
+  // A manual limit change: forget every step. Token holder or configuration; wait-free.
+  void clear() noexcept {
+    // relaxed throughout: the caller republishes the effective limit with a CAS.
+    h_rejected_.store(0, std::memory_order_relaxed);
+    h_foreign_.store(0, std::memory_order_relaxed);
+    limit_before_.store(0, std::memory_order_relaxed);
+    reason_.store(static_cast<uint8_t>(HeadroomReason::kNone), std::memory_order_relaxed);
+  }
+
+  // A rejection episode began: H_rejected + 1 unless H is already L - 1. True if H rose (the
+  // caller republishes the effective limit). Lock-free; any thread.
+  bool step_up_for_rejection(Tick now, uint32_t limit) noexcept {
+    uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    for (;;) {
+      const uint32_t before = headroom(limit);
+      if (before + 1 >= limit) return false;
+      // relaxed: a counter; the effective limit is published by the caller's CAS.
+      if (h_rejected_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed,
+                                            std::memory_order_relaxed)) {
+        note_raise(now, limit, before, HeadroomReason::kRejected);
+        return true;
+      }
+    }
+  }
+
+  // A fresh reading showed `beyond` sessions more than ours possibly live or still counted
+  // after their release. Returns the foreign usage it confirms: what every reading of the last
+  // foreign_confirm showed (at once for usage expected back). Token holder.
+  uint32_t observe(uint32_t beyond, Tick now, uint32_t limit) noexcept {
+    // relaxed throughout: token-holder state.
+    if (beyond > kLevels) beyond = kLevels;
+    const uint32_t shown = beyond_.load(std::memory_order_relaxed);
+    beyond_.store(beyond, std::memory_order_relaxed);
+    // shown_since_[k-1]: since when every reading has shown at least k.
+    for (uint32_t k = shown + 1; k <= beyond; ++k)
+      shown_since_[k - 1].store(now, std::memory_order_relaxed);
+    const Tick confirm = confirm_.load(std::memory_order_relaxed);
+    uint32_t persistent = 0;
+    while (
+        persistent < beyond &&
+        Tk::reached(Tick(shown_since_[persistent].load(std::memory_order_relaxed) + confirm), now))
+      ++persistent;
+    // Usage that has come back before, seen again while it is expected back, is taken at once.
+    if (!on_.load(std::memory_order_relaxed) && expected_back(now)) persistent = beyond;
+    last_seen_.store(persistent, std::memory_order_relaxed);
+    // How long foreign usage lasts (from the first reading that confirms some to the one that
+    // shows none) and how long it stays away before it comes back.
+    const bool was = on_.load(std::memory_order_relaxed);
+    if (persistent != 0 && !was) {
+      on_.store(true, std::memory_order_relaxed);
+      on_since_.store(now, std::memory_order_relaxed);
+      if (away_.load(std::memory_order_relaxed))
+        returns_.add(Tick(now - left_at_.load(std::memory_order_relaxed)), now, Tk::kMaxDuration,
+                     0);
+      peak_.store(persistent, std::memory_order_relaxed);
+    } else if (persistent == 0 && was) {
+      on_.store(false, std::memory_order_relaxed);
+      away_.store(true, std::memory_order_relaxed);
+      left_at_.store(now, std::memory_order_relaxed);
+      lifetime_.add(Tick(now - on_since_.load(std::memory_order_relaxed)), now, Tk::kMaxDuration,
+                    0);
+    } else if (persistent > peak_.load(std::memory_order_relaxed)) {
+      peak_.store(persistent, std::memory_order_relaxed);
+    }
+    last_reading_.store(now, std::memory_order_relaxed);
+    stale_.store(false, std::memory_order_relaxed);
+    if (!track_foreign_.load(std::memory_order_relaxed)) return persistent;
+    const uint32_t have = h_foreign_.load(std::memory_order_relaxed);
+    if (persistent == have) return persistent;
+    if (sticky_.load(std::memory_order_relaxed) && persistent < have) return persistent;
+    const uint32_t before = headroom(limit);
+    h_foreign_.store(persistent, std::memory_order_relaxed);  // only the token holder writes it
+    if (persistent > have && headroom(limit) != before)
+      note_raise(now, limit, before, HeadroomReason::kForeign);
+    else if (persistent < have)
+      note_fall(now);
+    return persistent;
+  }
+
+  // Room the gate keeps for foreign usage beyond what the last reading showed (see the top),
+  // at most limit - 1. Token holder; wait-free.
+  uint32_t reserve(Tick now, uint32_t limit) const noexcept {
+    // relaxed throughout: token-holder state.
+    if (!track_foreign_.load(std::memory_order_relaxed)) return 0;
+    uint32_t r = 0;
+    const uint32_t shown = beyond();
+    if (on_.load(std::memory_order_relaxed)) {
+      r = peak_.load(std::memory_order_relaxed);
+      if (r < shown) r = shown;
+      r += 1;
+    } else if (expected_back(now)) {
+      r = 1;
+    }
+    r = r > shown ? r - shown : 0;
+    return r < limit ? r : limit - 1;
+  }
+
+  // Foreign usage that went away after coming back before, within how long it stayed away.
+  bool expected_back(Tick now) const noexcept {
+    // relaxed throughout: token-holder state.
+    if (!away_.load(std::memory_order_relaxed) || returns_.samples() == 0) return false;
+    const Tick back = returns_.estimate();
+    return !Tk::before(Tick(left_at_.load(std::memory_order_relaxed) + back + back / 4), now);
+  }
+
+  // Step down where nothing says the usage is still there: H_rejected after recover_after of
+  // demand without a rejection; H_foreign, with readings stale, once per hold time. Token
+  // holder. True if H fell.
+  bool maybe_recover(Tick now, bool demand, bool usable) noexcept {
+    if (sticky_.load(std::memory_order_relaxed)) return false;  // relaxed: a setting
+    bool fell = false;
+    // relaxed throughout: token-holder state and settings.
+    const Tick after = recover_after_.load(std::memory_order_relaxed);
+    if (after != 0 && demand && h_rejected_.load(std::memory_order_relaxed) != 0 &&
+        Tk::reached(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now)) {
+      uint32_t h = h_rejected_.load(std::memory_order_relaxed);
+      bool stepped = false;
+      while (h > 0 && !stepped)
+        stepped = h_rejected_.compare_exchange_weak(h, h - 1, std::memory_order_relaxed,
+                                                    std::memory_order_relaxed);
+      if (stepped) {
+        quiet_since_.store(now, std::memory_order_relaxed);
+        note_fall(now);
+        fell = true;
+      }
+    }
+    const uint32_t f = h_foreign_.load(std::memory_order_relaxed);
+    if (!usable && f != 0) {
+      if (!stale_.load(std::memory_order_relaxed)) {  // readings just went stale: hold from here
+        stale_.store(true, std::memory_order_relaxed);
+        stale_since_.store(now, std::memory_order_relaxed);
+      } else if (Tk::reached(Tick(stale_since_.load(std::memory_order_relaxed) + hold_time()),
+                             now)) {
+        h_foreign_.store(f - 1, std::memory_order_relaxed);  // only the token holder writes it
+        stale_since_.store(now, std::memory_order_relaxed);
+        note_fall(now);
+        fell = true;
+      }
+    }
+    return fell;
+  }
+
+  // When H may step down by itself: a recovery or a stale foreign step. Wait-free.
+  Deadline<Tick> next_deadline(Tick now, bool demand, bool usable) const noexcept {
+    Deadline<Tick> d;
+    // relaxed throughout: an estimate for a sleeper, re-checked when it wakes.
+    if (sticky_.load(std::memory_order_relaxed)) return d;
+    const Tick after = recover_after_.load(std::memory_order_relaxed);
+    if (after != 0 && demand && h_rejected_.load(std::memory_order_relaxed) != 0)
+      d.merge_after(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now);
+    if (!usable && h_foreign_.load(std::memory_order_relaxed) != 0 &&
+        stale_.load(std::memory_order_relaxed))
+      d.merge_after(Tick(stale_since_.load(std::memory_order_relaxed) + hold_time()), now);
+    return d;
+  }
+
+  template <class Snap>
+  void fill(Snap& s, uint32_t limit) const noexcept {
+    // relaxed throughout: a statistic.
+    s.headroom = headroom(limit);
+    s.headroom_rejected = h_rejected_.load(std::memory_order_relaxed);
+    s.headroom_foreign = h_foreign_.load(std::memory_order_relaxed);
+    s.headroom_reason = static_cast<HeadroomReason>(reason_.load(std::memory_order_relaxed));
+    s.headroom_since = since_.load(std::memory_order_relaxed);
+    s.limit_before_headroom = limit_before_.load(std::memory_order_relaxed);
+    s.foreign_seen = last_seen_.load(std::memory_order_relaxed);
+    s.foreign_peak = peak_.load(std::memory_order_relaxed);
+    s.foreign_away_for = returns_.estimate();
+    s.foreign_hold = hold_time();
+    s.counters.headroom_steps_up = steps_up_.load(std::memory_order_relaxed);
+    s.counters.headroom_steps_down = steps_down_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  // How long stale foreign headroom holds one step: the longest foreign usage seen lately, or
+  // the age of the one under way, or foreign_hold, whichever is longest.
+  Tick hold_time() const noexcept {
+    // relaxed throughout: token-holder state and a setting.
+    Tick t = hold_.load(std::memory_order_relaxed);
+    const Tick learned = lifetime_.estimate();
+    if (t < learned) t = learned;
+    if (on_.load(std::memory_order_relaxed)) {
+      const Tick ongoing = Tick(last_reading_.load(std::memory_order_relaxed) -
+                                on_since_.load(std::memory_order_relaxed));
+      if (t < ongoing && Tk::valid_duration(ongoing)) t = ongoing;
+    }
+    return t;
+  }
+
+  void note_raise(Tick now, uint32_t limit, uint32_t before, HeadroomReason why) noexcept {
+    // relaxed throughout: metadata for snapshots; last writer wins.
+    if (before == 0) limit_before_.store(limit, std::memory_order_relaxed);
+    since_.store(now, std::memory_order_relaxed);
+    quiet_since_.store(now, std::memory_order_relaxed);
+    reason_.store(static_cast<uint8_t>(why), std::memory_order_relaxed);
+    steps_up_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void note_fall(Tick now) noexcept {
+    // relaxed throughout: metadata for snapshots.
+    since_.store(now, std::memory_order_relaxed);
+    steps_down_.fetch_add(1, std::memory_order_relaxed);
+    const uint32_t rest = h_rejected_.load(std::memory_order_relaxed);
+    const uint32_t foreign = h_foreign_.load(std::memory_order_relaxed);
+    if (rest == 0 && foreign == 0) limit_before_.store(0, std::memory_order_relaxed);
+    reason_.store(static_cast<uint8_t>(rest != 0      ? HeadroomReason::kRejected
+                                       : foreign != 0 ? HeadroomReason::kForeign
+                                                      : HeadroomReason::kNone),
+                  std::memory_order_relaxed);
+  }
+
+  // Settings.
+  atomic<Tick> recover_after_{0}, hold_{0};
+  atomic<bool> sticky_{false}, track_foreign_{true};
+  atomic<Tick> confirm_{0};
+  // The two parts and what snapshots say of them.
+  atomic<uint32_t> h_rejected_{0}, h_foreign_{0}, limit_before_{0};
+  atomic<uint8_t> reason_{0};
+  atomic<Tick> since_{0}, quiet_since_{0};
+  // Foreign usage: the last reading's excess and since when each level of it has been shown,
+  // whether some is confirmed and since when, and how long it lasted before.
+  atomic<Tick> shown_since_[kLevels];
+  atomic<uint32_t> beyond_{0}, last_seen_{0};
+  atomic<bool> on_{false}, away_{false}, stale_{false};
+  atomic<uint32_t> peak_{0};
+  atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, last_reading_{0};
+  LearnedDuration<Atomics, Tick, Counter> lifetime_, returns_;
+  atomic<Counter> steps_up_{0}, steps_down_{0};
+};
+
+}  // namespace slotgate::detail
