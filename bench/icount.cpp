@@ -43,6 +43,16 @@ extern "C" __attribute__((noinline)) void icount_slotgate_cooldown(bench::SimLim
   }
 }
 
+// The gate on, a reading in force: every grant spends the budget, and the fast path looks at
+// the port's reading version first.
+extern "C" __attribute__((noinline)) void icount_slotgate_gated(bench::SimLimiter& lim) {
+  for (int i = 0; i < kOps; ++i) {
+    Permit p;
+    lim.try_acquire(1, p);
+    lim.release(p, 1);
+  }
+}
+
 extern "C" __attribute__((noinline)) void icount_posix_sem(sem_t* s) {
   for (int i = 0; i < kOps; ++i) {
     sem_trywait(s);
@@ -88,6 +98,14 @@ int main() {
   cc.limit = 8;
   cc.cooldown = 8;
   cool.configure(cc);
+  bench::SimPort gated_port(1);
+  static bench::SimLimiter gated(gated_port);
+  bench::SimLimiter::config_type gc;
+  gc.limit = 4;
+  gc.gate.max_age = 1u << 30;  // the reading stays usable throughout
+  gated.configure(gc);
+  gated_port.set_usage(0, 1);
+  gated.poll(1);  // takes it in: a budget of 4
   sem_t sem;
   sem_init(&sem, 0, 4);
   static bench::MutexCondvarSemaphore mc(4);
@@ -96,6 +114,7 @@ int main() {
   icount_floor_cas_pair();
   icount_slotgate_try_acquire_release(lim);
   icount_slotgate_cooldown(cool);
+  icount_slotgate_gated(gated);
   icount_posix_sem(&sem);
   icount_mutex_condvar(mc);
   icount_ring_slotgate(ring);

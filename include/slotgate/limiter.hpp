@@ -511,7 +511,7 @@ class Limiter {
 
   // May a grant be made on control word c at `now`? For the fast path (from_queue false) queued
   // waiters also refuse. `retry` asks the caller to reload the word (something was reclaimed).
-  Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
+  __attribute__((always_inline)) Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
     if (CW::closed(c)) return {Status::kClosed, false};
     if (!from_queue && CW::queued(c) != 0) {
       bump(counters_.waiters_ahead);
@@ -711,8 +711,10 @@ class Limiter {
   }
   // How long the gate counts a session after its release, unless a reading dated after the
   // release covers it: the cooldown plus the tail, or, until the release lag is established
-  // by evidence, the longest lag the limiter would believe.
+  // by evidence, the longest lag the limiter would believe. Nothing while the gate is off
+  // (only the gate reads it).
   tick_type counted_for(tick_type cooldown) const noexcept {
+    if (!kHasUsageSource || !gate_.enabled()) return 0;
     const tick_type t = gate_.tail();
     tick_type d =
         Tk::valid_duration(tick_type(cooldown + t)) ? tick_type(cooldown + t) : Tk::kMaxDuration;
@@ -857,6 +859,7 @@ class Limiter {
   // half-open probe a reading may show the upstream took.
   void request_refresh_if_held(tick_type now, bool after_release) noexcept {
     const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: a heuristic
+    if (CW::queued(c) == 0 || !gate_.enabled()) return;        // nobody to hold, or no gate
     const bool held = (!CW::gate_open(c) && CW::credit(c) == 0) ||
                       (CW::half_open(c) && CW::probe_out(c) && !CW::paused(c));
     const bool waiters = CW::queued(c) != 0;
@@ -990,6 +993,30 @@ class Limiter {
   // the granter) for the front waiter. The caller then claims a slot record; `probe` says the
   // grant is the half-open probe.
   Status take_slot(tick_type now, bool from_queue, bool& probe) noexcept {
+    // The common case inline: the word admits a grant as it stands, and no reading waits to
+    // be judged. relaxed: admission reads only the word; the CAS orders what follows.
+    word_type c = ctl_.load(std::memory_order_relaxed);
+    if (CW::admits(c, from_queue) && !unjudged_reading(from_queue)) {
+      // acquire on success: as in take_slot_slow. relaxed on failure: the slow path rejudges.
+      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+        probe = CW::half_open(c);
+        return Status::kOk;
+      }
+    }
+    return take_slot_slow(now, from_queue, probe);
+  }
+
+  // For the fast path: the port holds a reading no granter has judged (the gate being on).
+  bool unjudged_reading(bool from_queue) noexcept {
+    if constexpr (kHasUsageSource) return !from_queue && gate_.enabled() && reading_pending();
+    return false;
+  }
+
+  // Everything else: reclaiming, pauses, the gate, retries. Out of line, to keep the fast path
+  // small enough to inline.
+  __attribute__((noinline)) Status take_slot_slow(tick_type now, bool from_queue,
+                                                  bool& probe) noexcept {
     // relaxed (this and the reloads): admission reads only the word (a pause's end is read
     // under clear_pause_if_over's own acquire); the CAS below orders what follows.
     word_type c = ctl_.load(std::memory_order_relaxed);

@@ -88,6 +88,12 @@ struct ControlWord {
   static constexpr Word with_credit(Word w, Word v) noexcept {
     return put(w, kCreditShift, kCreditBits, v);
   }
+  // The word admits a grant as it stands (for the fast path, `from_queue` false, no waiter is
+  // queued either): not closed, paused or probing, a slot under the limit, gate credit left.
+  static constexpr bool admits(Word w, bool from_queue) noexcept {
+    return (w & (kClosed | kPaused)) == 0 && (from_queue || queued(w) == 0) &&
+           !(half_open(w) && probe_out(w)) && occ(w) < lim(w) && credit(w) != 0;
+  }
   // One more slot counted, one gate credit spent if the gate is closed, and the probe marked
   // out if this is the half-open probe.
   static constexpr Word take_one(Word w) noexcept {

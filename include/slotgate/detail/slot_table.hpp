@@ -426,6 +426,27 @@ class SlotTable {
     return Tick(granted + max_hold + 1);
   }
 
+  // Fold the session ending on r at `now` into its carry, counted for `counted_for` more. Out
+  // of line: only the usage gate needs it, and the release path stays small.
+  __attribute__((noinline)) void carry(Record& r, Tick now, Tick counted_for) noexcept {
+    // relaxed x3 (loads): we are the carry's only writer.
+    uint32_t n = r.carry_n.load(std::memory_order_relaxed);
+    Tick until = Tick(now + counted_for);
+    const Tick old_until = r.carry_until.load(std::memory_order_relaxed);
+    if (n == 0 || !Tk::before(now, old_until))
+      n = 0;  // every earlier session there has stopped counting
+    else if (Tk::before(until, old_until))
+      until = old_until;
+    // relaxed x3: published by the release store of the count below. A census that reads an
+    // older count with these newer values counts no less than it should: the bound only
+    // moves later (or restarts after all of it expired), the grant and the end only newer.
+    r.carry_until.store(until, std::memory_order_relaxed);
+    r.carry_grant.store(r.granted_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    r.carry_end.store(now, std::memory_order_relaxed);
+    // release: pairs with gate_census's acquire load of the count.
+    r.carry_n.store(n + 1, std::memory_order_release);
+  }
+
   // Releasing -> Cooling until now + cooldown, or -> Free now. `releasing` is the record's
   // word in Releasing (its generation and reclaimed flag are kept). The session joins the
   // carry until now + counted_for.
@@ -434,24 +455,7 @@ class SlotTable {
     // relaxed: the record is ours alone while Releasing; the store below publishes.
     r.stamp.store(Tick(now + cooldown), std::memory_order_relaxed);
     r.released_at.store(now, std::memory_order_relaxed);
-    if (counted_for != 0) {
-      // relaxed x3 (loads): we are the carry's only writer.
-      uint32_t n = r.carry_n.load(std::memory_order_relaxed);
-      Tick until = Tick(now + counted_for);
-      const Tick old_until = r.carry_until.load(std::memory_order_relaxed);
-      if (n == 0 || !Tk::before(now, old_until))
-        n = 0;  // every earlier session there has stopped counting
-      else if (Tk::before(until, old_until))
-        until = old_until;
-      // relaxed x3: published by the release store of the count below. A census that reads an
-      // older count with these newer values counts no less than it should: the bound only
-      // moves later (or restarts after all of it expired), the grant and the end only newer.
-      r.carry_until.store(until, std::memory_order_relaxed);
-      r.carry_grant.store(r.granted_at.load(std::memory_order_relaxed), std::memory_order_relaxed);
-      r.carry_end.store(now, std::memory_order_relaxed);
-      // release: pairs with gate_census's acquire load of the count.
-      r.carry_n.store(n + 1, std::memory_order_release);
-    }
+    if (counted_for != 0) carry(r, now, counted_for);
     const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kCooling;
     // release: pairs with the acquire of the next claimant, reclaim_cooled and the scans,
     // publishing the stamp, the release time and the carry.
