@@ -301,6 +301,7 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.probe_out = s.probe_out;
   o.paused_until = s.paused_until;
   o.backoff = s.backoff;
+  o.headroom_recovery = s.headroom_recovery;
   o.effective_cooldown = s.effective_cooldown;
   o.effective_visibility_lag = s.effective_visibility_lag;
   o.learned_release_lag = s.learned_release_lag;

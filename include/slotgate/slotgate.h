@@ -132,7 +132,7 @@ typedef struct slotgate_snapshot {
   uint32_t limit, effective_limit, headroom, headroom_rejected, headroom_foreign;
   uint32_t held, cooling, queued, tickets_outstanding;
   bool closed, paused, has_reading, gate_open, half_open, probe_out;
-  slotgate_tick paused_until, reading_sampled_at, backoff;
+  slotgate_tick paused_until, reading_sampled_at, backoff, headroom_recovery;
   slotgate_tick effective_cooldown, effective_visibility_lag, learned_release_lag,
       learned_visibility_lag;
   uint32_t reading_sessions, gate_budget, consecutive_episodes, foreign_seen;

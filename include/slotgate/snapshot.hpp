@@ -54,6 +54,8 @@ struct Snapshot {
   uint32_t limit_before_headroom = 0;  // L when H last rose from 0
   uint32_t headroom_rejected = 0;      // the part of H due to upstream rejections
   uint32_t headroom_foreign = 0;       // the part of H due to foreign usage in readings
+  Tick headroom_recovery = 0;          // how long H_rejected now waits to step down: recover_after,
+                                       // doubled by each rejection that came soon after a step down
   uint32_t foreign_seen = 0;           // foreign sessions the last fresh readings all showed
   Tick foreign_hold = 0;      // with readings stale, how long foreign headroom holds a step
   uint32_t foreign_peak = 0;  // the most foreign sessions seen while the latest usage lasted

@@ -116,6 +116,56 @@ TYPED_TEST(Headroom, RejectedHeadroomRecoversOneStepPerQuietPeriodWithDemand) {
   EXPECT_EQ(s.counters.headroom_steps_down, 2u);
 }
 
+// A rejection soon after a step down says the step came too soon: the next steps wait twice
+// as long, and a recovery time spent at H = 0 halves the wait again.
+TYPED_TEST(Headroom, RecoveryBacksOffWhenARejectionFollowsAStepDown) {
+  this->configure(4, /*recover_after=*/1000);
+  {
+    const Permit p = this->take();
+    ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  }
+  this->lim.resume();
+  ASSERT_EQ(this->effective(), 3u);
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(1000));
+  Permit held[3];
+  for (auto& p : held) p = this->take();
+  Ticket waiter;
+  ASSERT_EQ(this->lim.enqueue(this->now(), waiter), Status::kOk);  // demand
+  this->port.advance(1000);
+  this->lim.poll(this->now());
+  ASSERT_EQ(this->effective(), 4u);  // the first step down, after recover_after
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(1000));
+
+  this->port.advance(500);  // a rejection within a recovery time of that step
+  ASSERT_EQ(this->lim.release(held[0], this->now(), TestFixture::Out::rejected()), Status::kOk);
+  this->lim.resume();
+  ASSERT_EQ(this->effective(), 3u);
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(2000));
+  this->port.advance(1000);
+  this->lim.poll(this->now());
+  EXPECT_EQ(this->effective(), 3u);  // recover_after is no longer enough
+  this->port.advance(1000);
+  this->lim.poll(this->now());
+  ASSERT_EQ(this->effective(), 4u);
+
+  // Demand goes on (every slot is out) without a rejection: one recovery time at H = 0 halves
+  // the wait, and a rejection after that long is no relapse.
+  held[0] = this->take();
+  ASSERT_EQ(this->lim.snapshot().held, 4u);
+  this->port.advance(1999);
+  this->lim.poll(this->now());
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(2000));
+  this->port.advance(1);
+  this->lim.poll(this->now());
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(1000));
+  ASSERT_EQ(this->lim.release(held[1], this->now(), TestFixture::Out::rejected()), Status::kOk);
+  EXPECT_EQ(this->effective(), 3u);
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(1000));
+  // A manual limit change forgets the back-off with the rest of H.
+  ASSERT_EQ(this->lim.set_limit(4, this->now()), Status::kOk);
+  EXPECT_EQ(this->lim.snapshot().headroom_recovery, typename TestFixture::Tick(1000));
+}
+
 TYPED_TEST(Headroom, StickyNeverRecoversByItself) {
   this->configure(4, /*recover_after=*/1000, /*sticky=*/true);
   const Permit p = this->take();

@@ -2,7 +2,11 @@
 // limiter cannot see. L_eff = L - H without a usable reading; with one, L - H_rejected, since
 // the gate then counts the foreign sessions from the reading itself.
 //
-//   H_rejected  +1 per rejection episode; -1 per recover_after of demand without a rejection.
+//   H_rejected  +1 per rejection episode; -1 per recovery time of demand without a rejection.
+//               The recovery time starts at recover_after and backs off: an episode that begins
+//               within one recovery time of a step down doubles it (up to 16x), since the step
+//               was one too many; each recovery time spent with H_rejected at 0, with demand and
+//               without a rejection, halves it again.
 //   H_foreign   while readings are fresh: the foreign sessions every reading of the last
 //               foreign_confirm showed beyond our own (possibly live) ones. Our own sessions
 //               still counted after they ended come and go faster than that; another client's
@@ -91,6 +95,8 @@ class Headroom {
     h_foreign_.store(0, std::memory_order_relaxed);
     limit_before_.store(0, std::memory_order_relaxed);
     reason_.store(static_cast<uint8_t>(HeadroomReason::kNone), std::memory_order_relaxed);
+    shift_.store(0, std::memory_order_relaxed);
+    stepped_down_.store(false, std::memory_order_relaxed);
   }
 
   // A rejection episode began: H_rejected + 1 unless H is already L - 1. True if H rose (the
@@ -103,6 +109,7 @@ class Headroom {
       // relaxed: a counter; the effective limit is published by the caller's CAS.
       if (h_rejected_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed,
                                             std::memory_order_relaxed)) {
+        relapse(now);
         note_raise(now, limit, before, HeadroomReason::kRejected);
         return true;
       }
@@ -189,14 +196,20 @@ class Headroom {
     return !Tk::before(Tick(left_at_.load(std::memory_order_relaxed) + back + back / 4), now);
   }
 
-  // Step down where nothing says the usage is still there: H_rejected after recover_after of
-  // demand without a rejection; H_foreign, with readings stale, once per hold time. Token
-  // holder. True if H fell.
+  // Step down where nothing says the usage is still there: H_rejected after a recovery time of
+  // demand without a rejection (and the recovery time halves after one spent at 0); H_foreign,
+  // with readings stale, once per hold time. Token holder. True if H fell.
   bool maybe_recover(Tick now, bool demand, bool usable) noexcept {
     if (sticky_.load(std::memory_order_relaxed)) return false;  // relaxed: a setting
     bool fell = false;
     // relaxed throughout: token-holder state and settings.
-    const Tick after = recover_after_.load(std::memory_order_relaxed);
+    const Tick after = recovery_time();
+    const uint8_t shift = shift_.load(std::memory_order_relaxed);
+    if (after != 0 && demand && shift != 0 && h_rejected_.load(std::memory_order_relaxed) == 0 &&
+        Tk::reached(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now)) {
+      shift_.store(uint8_t(shift - 1), std::memory_order_relaxed);
+      quiet_since_.store(now, std::memory_order_relaxed);
+    }
     if (after != 0 && demand && h_rejected_.load(std::memory_order_relaxed) != 0 &&
         Tk::reached(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now)) {
       uint32_t h = h_rejected_.load(std::memory_order_relaxed);
@@ -206,6 +219,8 @@ class Headroom {
                                                     std::memory_order_relaxed);
       if (stepped) {
         quiet_since_.store(now, std::memory_order_relaxed);
+        stepped_down_at_.store(now, std::memory_order_relaxed);
+        stepped_down_.store(true, std::memory_order_relaxed);
         note_fall(now);
         fell = true;
       }
@@ -226,12 +241,13 @@ class Headroom {
     return fell;
   }
 
-  // When H may step down by itself: a recovery or a stale foreign step. Wait-free.
+  // When H may step down by itself: a recovery or a stale foreign step (the recovery time's
+  // own halving needs no wake-up: it matters only at the next step up). Wait-free.
   Deadline<Tick> next_deadline(Tick now, bool demand, bool usable) const noexcept {
     Deadline<Tick> d;
     // relaxed throughout: an estimate for a sleeper, re-checked when it wakes.
     if (sticky_.load(std::memory_order_relaxed)) return d;
-    const Tick after = recover_after_.load(std::memory_order_relaxed);
+    const Tick after = recovery_time();
     if (after != 0 && demand && h_rejected_.load(std::memory_order_relaxed) != 0)
       d.merge_after(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now);
     if (!usable && h_foreign_.load(std::memory_order_relaxed) != 0 &&
@@ -253,11 +269,37 @@ class Headroom {
     s.foreign_peak = peak_.load(std::memory_order_relaxed);
     s.foreign_away_for = returns_.estimate();
     s.foreign_hold = hold_time();
+    s.headroom_recovery = recovery_time();
     s.counters.headroom_steps_up = steps_up_.load(std::memory_order_relaxed);
     s.counters.headroom_steps_down = steps_down_.load(std::memory_order_relaxed);
   }
 
  private:
+  // The recovery time backs off to at most recover_after << kMaxShift.
+  static constexpr uint8_t kMaxShift = 4;
+
+  // recover_after << shift, saturated at the longest duration the clock can compare.
+  Tick recovery_time() const noexcept {
+    // relaxed x2: a setting and token-holder state.
+    const Tick after = recover_after_.load(std::memory_order_relaxed);
+    const uint8_t shift = shift_.load(std::memory_order_relaxed);
+    if (after > Tick(Tk::kMaxDuration >> shift)) return Tk::kMaxDuration;
+    return Tick(after << shift);
+  }
+  // A rejection episode began: if it came within a recovery time of the last step down, that
+  // step was too soon, and the next ones wait twice as long. Once per step down. Any thread:
+  // the caller's CAS on H_rejected makes it the only one stepping up; a recovery racing it may
+  // see the old shift, which only delays the back-off by one step.
+  void relapse(Tick now) noexcept {
+    // relaxed throughout: a heuristic's state; no decision needs it in step with another word.
+    if (!stepped_down_.load(std::memory_order_relaxed)) return;
+    stepped_down_.store(false, std::memory_order_relaxed);
+    const uint8_t shift = shift_.load(std::memory_order_relaxed);
+    if (shift < kMaxShift &&
+        Tk::before(now, Tick(stepped_down_at_.load(std::memory_order_relaxed) + recovery_time())))
+      shift_.store(uint8_t(shift + 1), std::memory_order_relaxed);
+  }
+
   // How long stale foreign headroom holds one step: the longest foreign usage seen lately, or
   // the age of the one under way, or foreign_hold, whichever is longest.
   Tick hold_time() const noexcept {
@@ -302,6 +344,10 @@ class Headroom {
   atomic<uint32_t> h_rejected_{0}, h_foreign_{0}, limit_before_{0};
   atomic<uint8_t> reason_{0};
   atomic<Tick> since_{0}, quiet_since_{0};
+  // The recovery's back-off: recover_after << shift_, and the last step down it judges.
+  atomic<uint8_t> shift_{0};
+  atomic<bool> stepped_down_{false};
+  atomic<Tick> stepped_down_at_{0};
   // Foreign usage: the last reading's excess and since when each level of it has been shown,
   // whether some is confirmed and since when, and how long it lasted before.
   atomic<Tick> shown_since_[kLevels];
