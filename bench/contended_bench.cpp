@@ -17,6 +17,7 @@ using slotgate::Status;
 slotgate::posix::Port* g_port = nullptr;
 PosixLimiter* g_lim = nullptr;
 MutexCondvarSemaphore* g_mc = nullptr;
+FifoFairSemaphore* g_fifo = nullptr;
 
 void make_limiter(int limit) {
   delete g_lim;
@@ -35,6 +36,14 @@ void contended_slotgate(benchmark::State& state) {
   run_contended(
       state, [] { slotgate::posix::acquire(*g_lim, p); },
       [] { g_lim->release(p, slotgate::posix::Port::now()); });
+  if (state.thread_index() == 0) {
+    // The share of acquires that queued (the rest took the fast path), read once every
+    // thread's loop is over (the benchmark joins them at its end barrier).
+    const auto k = g_lim->snapshot().counters;
+    state.counters["queued_share"] = k.granted > 0 ? double(k.from_queue) / double(k.granted) : 0;
+    state.counters["parks_per_op"] =
+        k.granted > 0 ? double(g_port->wake_calls()) / double(k.granted) : 0;
+  }
 }
 BENCHMARK(contended_slotgate)->Name("contended/slotgate")->Threads(2)->Threads(4)->UseRealTime();
 
@@ -69,6 +78,65 @@ BENCHMARK(contended_mutex_condvar)
     ->Threads(2)
     ->Threads(4)
     ->UseRealTime();
+
+void contended_fifo_fair(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    delete g_fifo;
+    g_fifo = new FifoFairSemaphore(contended_limit(state));
+  }
+  run_contended(
+      state, [] { g_fifo->acquire(); }, [] { g_fifo->release(); });
+}
+BENCHMARK(contended_fifo_fair)
+    ->Name("contended/fifo_fair_semaphore")
+    ->Threads(2)
+    ->Threads(4)
+    ->UseRealTime();
+
+// 64 threads on one slot, parking at once (the port's spinning off, so that they really are
+// asleep): a grant should wake the one thread it is for. The port's counts say how many futex
+// wake calls and woken threads each grant cost.
+struct ParkingPort : slotgate::posix::Port {
+  static constexpr int kAcquireSpins = 0;
+};
+using ParkingLimiter = slotgate::Limiter<ParkingPort, 8, 64>;
+ParkingPort* g_parking_port = nullptr;
+ParkingLimiter* g_parking = nullptr;
+
+void sleepers_slotgate(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    delete g_parking;
+    delete g_parking_port;
+    g_parking_port = new ParkingPort;
+    g_parking = new ParkingLimiter(*g_parking_port);
+    ParkingLimiter::config_type c;
+    c.limit = 1;
+    g_parking->configure(c);
+  }
+  thread_local Permit p;
+  run_contended(
+      state, [] { slotgate::acquire(*g_parking, p); },
+      [] { g_parking->release(p, ParkingPort::now()); });
+  if (state.thread_index() == 0) {
+    // Read once every thread's loop is over (the benchmark joins them at its end barrier).
+    const double g = double(g_parking->snapshot().counters.from_queue);
+    state.counters["queued_grants"] = g;
+    state.counters["wake_calls_per_queued_grant"] =
+        g > 0 ? double(g_parking_port->wake_calls()) / g : 0;
+    state.counters["woken_per_queued_grant"] = g > 0 ? double(g_parking_port->woken()) / g : 0;
+  }
+}
+BENCHMARK(sleepers_slotgate)->Name("sleepers64/slotgate")->Threads(64)->UseRealTime();
+
+void sleepers_fifo_fair(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    delete g_fifo;
+    g_fifo = new FifoFairSemaphore(1);
+  }
+  run_contended(
+      state, [] { g_fifo->acquire(); }, [] { g_fifo->release(); });
+}
+BENCHMARK(sleepers_fifo_fair)->Name("sleepers64/fifo_fair_semaphore")->Threads(64)->UseRealTime();
 
 // The benchmark thread holds the only slot; the waiter blocks in acquire until it is
 // released, then hands it straight back for the next round.

@@ -33,6 +33,19 @@ BENCHMARK(contended_std_semaphore)
     ->Threads(4)
     ->UseRealTime();
 
+void sleepers_std_semaphore(benchmark::State& state) {
+  if (state.thread_index() == 0) {
+    delete g_sem;
+    g_sem = new std::counting_semaphore<64>(1);
+  }
+  run_contended(
+      state, [] { g_sem->acquire(); }, [] { g_sem->release(); });
+}
+BENCHMARK(sleepers_std_semaphore)
+    ->Name("sleepers64/std_counting_semaphore")
+    ->Threads(64)
+    ->UseRealTime();
+
 void handoff_std_semaphore(benchmark::State& state) {
   std::counting_semaphore<64> sem(0);
   run_handoff(

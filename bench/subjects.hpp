@@ -1,5 +1,8 @@
 // What slotgate is compared with, apart from the standard and third-party libraries:
-//   MutexCondvarSemaphore  the semaphore people write by hand
+//   MutexCondvarSemaphore  the semaphore people write by hand (barging: a releaser's next
+//                          acquire may overtake a woken waiter)
+//   FifoFairSemaphore      a semaphore that grants strictly in arrival order, as slotgate
+//                          does: ticket-ordered waiters on a mutex, one condition variable each
 //   VyukovReference        Dmitry Vyukov's bounded MPMC queue, plainly, as published
 //   Slotgate*              the library's configurations under test
 #pragma once
@@ -41,6 +44,49 @@ class MutexCondvarSemaphore {
  private:
   std::mutex m_;
   std::condition_variable cv_;
+  int count_;
+};
+
+class FifoFairSemaphore {
+ public:
+  explicit FifoFairSemaphore(int n) : count_(n) {}
+  void acquire() {
+    std::unique_lock<std::mutex> l(m_);
+    if (count_ > 0 && head_ == nullptr) {
+      --count_;
+      return;
+    }
+    Waiter me;
+    if (tail_ != nullptr)
+      tail_->next = &me;
+    else
+      head_ = &me;
+    tail_ = &me;
+    me.cv.wait(l, [&] { return me.granted; });
+  }
+  void release() {
+    std::lock_guard<std::mutex> l(m_);
+    Waiter* w = head_;
+    if (w == nullptr) {
+      ++count_;
+      return;
+    }
+    head_ = w->next;
+    if (head_ == nullptr) tail_ = nullptr;
+    w->granted = true;
+    // Under the lock: once it is released the waiter may return and its node be gone.
+    w->cv.notify_one();
+  }
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    Waiter* next = nullptr;
+    bool granted = false;
+  };
+  std::mutex m_;
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
   int count_;
 };
 

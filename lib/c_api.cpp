@@ -24,6 +24,12 @@ class CPort {
   void notify() noexcept {
     if (p_.notify != nullptr) p_.notify(p_.context);
   }
+  void notify_waiter(uint32_t waiter) noexcept {
+    if (p_.notify_waiter != nullptr)
+      p_.notify_waiter(p_.context, waiter);
+    else
+      notify();
+  }
   bool read_usage(slotgate::UsageReading<Tick>& out) noexcept {
     if (p_.read_usage == nullptr) return pushed_.read(out);
     uint32_t sessions = 0;
@@ -50,6 +56,10 @@ struct Impl {
   CPort port;
   Limiter lim;
 };
+
+// Every C++ counter has its C field: a counter added to one side only fails here.
+static_assert(sizeof(slotgate_counters) == sizeof(slotgate::Counters),
+              "slotgate_counters must mirror slotgate::Counters");
 
 static_assert(sizeof(Impl) <= SLOTGATE_LIMITER_SIZE, "SLOTGATE_LIMITER_SIZE is too small");
 static_assert(alignof(Impl) <= SLOTGATE_LIMITER_ALIGN, "SLOTGATE_LIMITER_ALIGN is too small");
@@ -312,27 +322,39 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.reading_sessions = s.reading_sessions;
   o.gate_budget = s.gate_budget;
   const auto& k = s.counters;
-  o.granted = k.granted;
-  o.fast_path = k.fast_path;
-  o.from_queue = k.from_queue;
-  o.released = k.released;
-  o.cancelled = k.cancelled;
-  o.grants_returned = k.grants_returned;
-  o.timed_out = k.timed_out;
-  o.reclaimed = k.reclaimed;
-  o.rejected_by_upstream = k.rejected_by_upstream;
-  o.queue_full = k.queue_full;
-  o.bad_releases = k.bad_releases;
-  o.bad_readings = k.bad_readings;
-  o.held_back_cooldown = k.held_back_cooldown;
-  o.held_back_gate = k.held_back_gate;
-  o.held_back_headroom = k.held_back_headroom;
-  o.held_back_pause = k.held_back_pause;
-  o.held_back_probe = k.held_back_probe;
-  o.episodes = k.episodes;
-  o.probes = k.probes;
-  o.release_lag_samples = k.release_lag_samples;
-  o.visibility_lag_samples = k.visibility_lag_samples;
+  o.counters.granted = k.granted;
+  o.counters.fast_path = k.fast_path;
+  o.counters.from_queue = k.from_queue;
+  o.counters.released = k.released;
+  o.counters.cancelled = k.cancelled;
+  o.counters.grants_returned = k.grants_returned;
+  o.counters.timed_out = k.timed_out;
+  o.counters.closed_waiters = k.closed_waiters;
+  o.counters.reclaimed = k.reclaimed;
+  o.counters.rejected_by_upstream = k.rejected_by_upstream;
+  o.counters.queue_full = k.queue_full;
+  o.counters.bad_releases = k.bad_releases;
+  o.counters.no_slot = k.no_slot;
+  o.counters.held_back_cooldown = k.held_back_cooldown;
+  o.counters.held_back_gate = k.held_back_gate;
+  o.counters.held_back_headroom = k.held_back_headroom;
+  o.counters.held_back_pause = k.held_back_pause;
+  o.counters.held_back_probe = k.held_back_probe;
+  o.counters.waiters_ahead = k.waiters_ahead;
+  o.counters.clock_regressions = k.clock_regressions;
+  o.counters.wakeups = k.wakeups;
+  o.counters.poll_wakeups = k.poll_wakeups;
+  o.counters.claim_rescans = k.claim_rescans;
+  o.counters.readings = k.readings;
+  o.counters.bad_readings = k.bad_readings;
+  o.counters.refresh_requests = k.refresh_requests;
+  o.counters.headroom_steps_up = k.headroom_steps_up;
+  o.counters.headroom_steps_down = k.headroom_steps_down;
+  o.counters.episodes = k.episodes;
+  o.counters.probes = k.probes;
+  o.counters.release_lag_samples = k.release_lag_samples;
+  o.counters.visibility_lag_samples = k.visibility_lag_samples;
+  o.counters.release_lag_from_rejections = k.release_lag_from_rejections;
   *out = o;
 }
 

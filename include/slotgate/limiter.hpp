@@ -71,6 +71,7 @@ class Limiter {
   static_assert(kQueueCapacity <= 65536, "queue entries carry a 16-bit generation tag");
 
  public:
+  using port_type = Port;
   using tick_type = typename Port::tick_type;
   using word_type = typename Port::word_type;
   using counter_type = typename Port::counter_type;
@@ -84,6 +85,11 @@ class Limiter {
   static constexpr size_t kMaxWaiters = MaxWaiters;
   // The usage gate is compiled in when the port has a usage source (see port.hpp).
   static constexpr bool kHasUsageSource = HasUsageSource<Port>::value;
+  // What "interrupt-safe" and "lock-free" in the notes below rest on: every call may run in an
+  // interrupt handler when the port's notify may (PortTraits), and takes no lock when the
+  // atomics are lock-free and notify takes none.
+  static constexpr bool kInterruptSafe = PortTraits<Port>::notify_interrupt_safe;
+  static constexpr bool kLockFree = atomics::kLockFree && PortTraits<Port>::notify_lock_free;
 
  private:
   template <class T>
@@ -138,7 +144,7 @@ class Limiter {
     headroom_.configure(cfg.headroom);
     lag_.configure(cfg.learn);
     apply_limit(cfg.limit);
-    port_.notify();
+    wake_poller();
     return Status::kOk;
   }
 
@@ -163,7 +169,7 @@ class Limiter {
   Status set_cooldown(tick_type cooldown) noexcept {
     if (!Tk::valid_duration(cooldown)) return Status::kInvalidArgument;
     cooldown_.store(cooldown, std::memory_order_relaxed);  // relaxed: an independent setting
-    port_.notify();                                        // a waiter's next deadline may move
+    wake_poller();                                         // a waiter's next deadline may move
     return Status::kOk;
   }
 
@@ -171,7 +177,7 @@ class Limiter {
   Status set_max_hold(tick_type max_hold) noexcept {
     if (!Tk::valid_duration(max_hold)) return Status::kInvalidArgument;
     max_hold_.store(max_hold, std::memory_order_relaxed);  // relaxed: an independent setting
-    port_.notify();
+    wake_poller();
     return Status::kOk;
   }
 
@@ -312,7 +318,7 @@ class Limiter {
       lower_occupancy(1, now);
     } else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0) {
       // relaxed: a hint. Waiters must learn the new, possibly earlier, deadline.
-      port_.notify();
+      wake_poller();
     }
     if (!rejected && probe) end_probe(now);
     return Status::kOk;
@@ -344,13 +350,17 @@ class Limiter {
     if (probe_reclaimed) probe_lost();
 
     uint32_t expired = 0;
-    for (uint32_t i = 0; i < MaxWaiters; ++i) expired += tickets_.expire(i, now) ? 1u : 0u;
+    for (uint32_t i = 0; i < MaxWaiters; ++i) {
+      if (!tickets_.expire(i, now)) continue;
+      ++expired;
+      wake_waiter(i);
+    }
     if (expired != 0) add(counters_.timed_out, expired);
 
     // Run the granter once: lowering occ runs (or requests) it when anyone is queued; else kick
     // it, to take in readings and adjust headroom.
     if (freed == 0 || !lower_occupancy(freed, now)) kick(now);
-    if (expired != 0 || reclaimed != 0) port_.notify();
+    if (reclaimed != 0) wake_poller();  // the lease's holder may wait on other deadlines
     r.next = next_deadline(now);
     return r;
   }
@@ -361,7 +371,7 @@ class Limiter {
   Status pause_until(tick_type until, tick_type now) noexcept {
     if (!Tk::before(now, until)) return Status::kOk;
     extend_pause(until, now);
-    port_.notify();  // waiters' next deadline may move
+    wake_poller();  // waiters' next deadline may move
     return Status::kOk;
   }
 
@@ -385,7 +395,7 @@ class Limiter {
                                        std::memory_order_relaxed)) {
     }
     if (CW::half_open(c)) episodes_.opened(newest(0));
-    port_.notify();
+    wake_poller();
   }
 
   // Fail every waiter with kClosed and refuse every later try_acquire / enqueue. Permits out
@@ -401,10 +411,14 @@ class Limiter {
                                        std::memory_order_relaxed)) {
     }
     uint32_t n = 0;
-    for (uint32_t i = 0; i < MaxWaiters; ++i) n += tickets_.close(i) ? 1u : 0u;
+    for (uint32_t i = 0; i < MaxWaiters; ++i) {
+      if (!tickets_.close(i)) continue;
+      ++n;
+      wake_waiter(i);
+    }
     if (n != 0) add(counters_.closed_waiters, n);
     kick(0);  // drop the failed tickets from the queue; no grant is made once closed
-    port_.notify();
+    wake_poller();
   }
 
   // ---- observing -------------------------------------------------------------------------
@@ -460,6 +474,8 @@ class Limiter {
     k.held_back_probe = read(counters_.held_back_probe);
     k.waiters_ahead = read(counters_.waiters_ahead);
     k.clock_regressions = read(counters_.clock_regressions);
+    k.wakeups = read(counters_.wakeups);
+    k.poll_wakeups = read(counters_.poll_wakeups);
     k.claim_rescans = census.rescans;
     return s;
   }
@@ -497,8 +513,22 @@ class Limiter {
     atomic<counter_type> cancelled{0}, grants_returned{0}, timed_out{0}, closed_waiters{0},
         reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0}, no_slot{0},
         held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0}, held_back_pause{0},
-        held_back_probe{0}, waiters_ahead{0}, clock_regressions{0};
+        held_back_probe{0}, waiters_ahead{0}, clock_regressions{0}, wakeups{0}, poll_wakeups{0};
   };
+
+  // The ticket at `idx` was granted, timed out or closed: its owner must look at it.
+  void wake_waiter(uint32_t idx) noexcept {
+    bump(counters_.wakeups);
+    if constexpr (PortTraits<Port>::targeted_wakeups)
+      port_.notify_waiter(idx);
+    else
+      port_.notify();
+  }
+  // Something a poll should see changed: a waiter must poll again.
+  void wake_poller() noexcept {
+    bump(counters_.poll_wakeups);
+    port_.notify();
+  }
 
   // relaxed: statistics order nothing.
   static void bump(atomic<counter_type>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
@@ -643,7 +673,7 @@ class Limiter {
       const bool ends_probe = probe && CW::half_open(c) && CW::probe_out(c);
       if (CW::half_open(c) && !ends_probe) {  // part of the episode under way
         if (outcome.has_retry_after && retry != 0) extend_pause(tick_type(now + retry), now);
-        port_.notify();
+        wake_poller();
         return;
       }
       // acq_rel: release orders our slot release before grants resume; acquire pairs with the
@@ -659,7 +689,7 @@ class Limiter {
     if (headroom_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
       sync_effective_limit(now);
     if (was_open) lag_.note_rejection(now, granted);
-    port_.notify();
+    wake_poller();
   }
 
   // The half-open probe ended well: open to the full effective limit.
@@ -667,13 +697,13 @@ class Limiter {
     if (!clear_flags_if_probe_out(CW::kHalfOpen | CW::kProbeOut)) return;
     episodes_.opened(now);
     kick(now);
-    port_.notify();
+    wake_poller();
   }
 
   // The probe never reached the upstream (its grant was returned, its lease reclaimed): let
   // another go.
   void probe_lost() noexcept {
-    if (clear_flags_if_probe_out(CW::kProbeOut)) port_.notify();
+    if (clear_flags_if_probe_out(CW::kProbeOut)) wake_poller();
   }
 
   // Clear `flags` while half-open with the probe out; true if this call did.
@@ -934,7 +964,7 @@ class Limiter {
   void run_grants(tick_type now) noexcept {
     now = newest(now);
     govern(now);
-    bool changed = false;
+    bool granted = false;
     for (;;) {
       // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
       uint32_t entry = front_.load(std::memory_order_relaxed);
@@ -961,7 +991,6 @@ class Limiter {
         // freed were published by the release that lowered occ (admit), and this RMW carries
         // that release sequence on to whoever reads it.
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
-        changed = true;
         continue;
       }
       bool probe = false;
@@ -977,7 +1006,8 @@ class Limiter {
         // relaxed: as for a dropped record above; the grant itself is published by the
         // ticket's own release (tickets_.grant).
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
-        changed = true;
+        wake_waiter(idx);
+        granted = true;
         continue;
       }
       // The waiter left between our look and our grant: give the slot straight back. The next
@@ -986,7 +1016,13 @@ class Limiter {
       ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
       if (probe) probe_lost();
     }
-    if (changed) port_.notify();
+    // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
+    // the gate spending credit) the time a reading is due. Without either there is none, and
+    // the grant's own wake-up is the only one: one release, one wake-up.
+    // relaxed x2: hints, as for every wake-up.
+    if (granted && (max_hold_.load(std::memory_order_relaxed) != 0 ||
+                    (kHasUsageSource && !CW::gate_open(ctl_.load(std::memory_order_relaxed)))))
+      wake_poller();
   }
 
   // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from

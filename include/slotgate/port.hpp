@@ -6,9 +6,42 @@
 //                                             // on servers when MaxSlots / MaxWaiters are large)
 //   using counter_type = <unsigned integer>;  // statistics counters
 //   using atomics = <atomics policy>;         // see atomics.hpp; usually slotgate::StdAtomics
-//   void notify() noexcept;                   // wake every waiter so it re-reads its ticket and
-//                                             // re-polls; called from whatever thread (or
-//                                             // interrupt) changed something a waiter awaits
+//   void notify() noexcept;                   // something a poll should see changed (a
+//                                             // deadline may be earlier, a pause ended, a
+//                                             // reading came): make at least one waiter poll
+//                                             // again soon. Called from whatever thread (or
+//                                             // interrupt) made the change
+//
+// and, optionally, a wake-up per waiter (without it the core calls notify() instead):
+//   void notify_waiter(uint32_t waiter) noexcept;  // the ticket with this index was granted,
+//                                             // timed out or closed: wake its owner
+//
+// and, optionally, the wait contract that slotgate::acquire_until (acquire.hpp) blocks on; a
+// port without it offers no blocking acquire. `waiter` is the caller's ticket index:
+//   static tick_type now() noexcept;          // the clock
+//   void begin_wait(uint32_t waiter) noexcept;  // a waiter arrives (it will poll before it
+//                                             // sleeps)
+//   uint32_t wait_token(uint32_t waiter) noexcept;  // read before looking at the ticket; a
+//                                             // notify_waiter(waiter) or a notify() meant for
+//                                             // this waiter moves it on
+//   void wait(uint32_t waiter, uint32_t token, Deadline<tick_type> poll_at,
+//             Deadline<tick_type> own) noexcept;  // sleep unless the token moved on, at most
+//                                             // until `own` (the ticket's deadline), and until
+//                                             // `poll_at` (the limiter's next deadline) if this
+//                                             // waiter is the one that polls for the others
+//   bool end_wait(uint32_t waiter) noexcept;  // the waiter leaves (granted, timed out,
+//                                             // closed); true if it was the poller and let the
+//                                             // role go: the caller then calls hand_off if the
+//                                             // limiter has a deadline
+//   void hand_off(uint32_t waiter) noexcept;  // give the role to another waiter, waking it
+// and, optionally, a spin before sleeping:
+//   static constexpr int kAcquireSpins = ...;  // looks at the ticket before the first sleep
+//   static void relax() noexcept;             // between those looks (a yield, a pause)
+//
+// and, optionally, Pigweed-style facts the core's own contracts depend on (checked by
+// PortTraits; a port that does not state them is taken to promise neither):
+//   static constexpr bool kNotifyInterruptSafe = ...;  // notify*() may run in an interrupt
+//   static constexpr bool kNotifyLockFree = ...;       // notify*() takes no lock
 //
 // and, optionally, a usage source (both or neither; the gate is compiled in only with them):
 //   bool read_usage(UsageReading<tick_type>& out) noexcept;  // the latest cached reading, or
@@ -28,9 +61,12 @@
 // helpers (blocking acquire, RAII guards) read the clock and call the core.
 #pragma once
 
+#include <stdint.h>
+
 #include <type_traits>
 #include <utility>
 
+#include "slotgate/ticks.hpp"
 #include "slotgate/usage.hpp"
 
 namespace slotgate {
@@ -52,6 +88,95 @@ template <class Port>
 struct HasUsageVersion<Port, std::void_t<decltype(std::declval<const Port&>().usage_version())>>
     : std::true_type {};
 
+template <class Port, class = void>
+struct HasNotifyWaiter : std::false_type {};
+
+template <class Port>
+struct HasNotifyWaiter<
+    Port, std::void_t<decltype(std::declval<Port&>().notify_waiter(std::declval<uint32_t>()))>>
+    : std::true_type {};
+
+template <class Port, class = void>
+struct HasWaitContract : std::false_type {};
+
+template <class Port>
+struct HasWaitContract<
+    Port,
+    std::void_t<
+        decltype(Port::now()), decltype(std::declval<Port&>().begin_wait(std::declval<uint32_t>())),
+        decltype(std::declval<Port&>().wait_token(std::declval<uint32_t>())),
+        decltype(std::declval<Port&>().wait(std::declval<uint32_t>(), std::declval<uint32_t>(),
+                                            std::declval<Deadline<typename Port::tick_type>>(),
+                                            std::declval<Deadline<typename Port::tick_type>>())),
+        decltype(std::declval<Port&>().end_wait(std::declval<uint32_t>())),
+        decltype(std::declval<Port&>().hand_off(std::declval<uint32_t>()))>> : std::true_type {};
+
+namespace detail {
+template <class Port, class = void>
+struct NotifyInterruptSafe : std::false_type {};
+template <class Port>
+struct NotifyInterruptSafe<Port, std::void_t<decltype(Port::kNotifyInterruptSafe)>>
+    : std::integral_constant<bool, Port::kNotifyInterruptSafe> {};
+template <class Port, class = void>
+struct NotifyLockFree : std::false_type {};
+template <class Port>
+struct NotifyLockFree<Port, std::void_t<decltype(Port::kNotifyLockFree)>>
+    : std::integral_constant<bool, Port::kNotifyLockFree> {};
+template <class Port, class = void>
+struct AcquireSpins : std::integral_constant<int, 0> {};
+template <class Port>
+struct AcquireSpins<Port, std::void_t<decltype(Port::kAcquireSpins), decltype(Port::relax())>>
+    : std::integral_constant<int, Port::kAcquireSpins> {};
+template <class Port, class = void>
+struct TicksPerSecond : std::integral_constant<uint64_t, 0> {};
+template <class Port>
+struct TicksPerSecond<Port, std::void_t<decltype(Port::kTicksPerSecond)>>
+    : std::integral_constant<uint64_t, Port::kTicksPerSecond> {};
+}  // namespace detail
+
+// What a port promises, with the defaults of a port that says nothing. The limiter's own
+// contracts follow: its calls are interrupt-safe only when notify is, and lock-free only when
+// notify and the atomics are (Limiter::kInterruptSafe, Limiter::kLockFree).
+template <class Port>
+struct PortTraits {
+  static constexpr bool notify_interrupt_safe = detail::NotifyInterruptSafe<Port>::value;
+  static constexpr bool notify_lock_free = detail::NotifyLockFree<Port>::value;
+  static constexpr bool targeted_wakeups = HasNotifyWaiter<Port>::value;
+  static constexpr bool blocking = HasWaitContract<Port>::value;
+  static constexpr int acquire_spins = detail::AcquireSpins<Port>::value;
+  static constexpr uint64_t ticks_per_second = detail::TicksPerSecond<Port>::value;  // 0: unknown
+};
+
+template <class Port, bool = HasNotifyWaiter<Port>::value>
+struct NotifyWaiterNoexcept : std::false_type {};
+template <class Port>
+struct NotifyWaiterNoexcept<Port, true>
+    : std::integral_constant<bool, noexcept(std::declval<Port&>().notify_waiter(0u))> {};
+
+template <class Port, bool = HasWaitContract<Port>::value>
+struct WaitNoexcept : std::false_type {};
+template <class Port>
+struct WaitNoexcept<Port, true>
+    : std::integral_constant<
+          bool,
+          noexcept(Port::now())&& noexcept(std::declval<Port&>().begin_wait(0u))&& noexcept(
+              std::declval<Port&>().wait_token(
+                  0u))&& noexcept(std::declval<Port&>()
+                                      .end_wait(
+                                          0u))&& noexcept(std::declval<Port&>()
+                                                              .hand_off(
+                                                                  0u))&& noexcept(std::declval<Port&>()
+                                                                                      .wait(
+                                                                                          0u,
+                                                                                          0u,
+                                                                                          std::declval<Deadline<
+                                                                                              typename Port::
+                                                                                                  tick_type>>(),
+                                                                                          std::declval<Deadline<
+                                                                                              typename Port::
+                                                                                                  tick_type>>()))> {
+};
+
 template <class Port>
 struct PortCheck {
   static_assert(std::is_unsigned<typename Port::tick_type>::value,
@@ -61,6 +186,11 @@ struct PortCheck {
   static_assert(std::is_unsigned<typename Port::counter_type>::value,
                 "Port::counter_type must be an unsigned integer");
   static_assert(noexcept(std::declval<Port&>().notify()), "Port::notify() must be noexcept");
+  static_assert(!HasNotifyWaiter<Port>::value || NotifyWaiterNoexcept<Port>::value,
+                "Port::notify_waiter() must be noexcept");
+  static_assert(!HasWaitContract<Port>::value || WaitNoexcept<Port>::value,
+                "the wait contract's functions must be noexcept");
+  static_assert(PortTraits<Port>::acquire_spins >= 0, "Port::kAcquireSpins must not be negative");
   static constexpr bool value = true;
 };
 

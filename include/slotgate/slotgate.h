@@ -94,13 +94,17 @@ typedef struct slotgate_ticket {
 
 /* The platform. `context` is passed back to every function. `now` is required; the others
  * may be NULL (no usage source: readings come only from slotgate_report_usage, or none; no
- * wake-up: waiters poll on their own schedule). notify() may be called from an interrupt. */
+ * wake-up: waiters poll on their own schedule). notify() asks for a waiter to poll again (a
+ * deadline may have moved); notify_waiter() says the ticket with this index was granted,
+ * timed out or closed, so its owner alone can be woken (NULL: notify() is called instead).
+ * Both may be called from an interrupt, and from several threads at once. */
 typedef struct slotgate_port {
   void* context;
   slotgate_tick (*now)(void* context);
   bool (*read_usage)(void* context, uint32_t* sessions, slotgate_tick* sampled_at);
   void (*request_usage_refresh)(void* context);
   void (*notify)(void* context);
+  void (*notify_waiter)(void* context, uint32_t ticket_index);
 } slotgate_port;
 
 /* Every field as in slotgate::Config (limiter_config.hpp); durations in your clock's ticks. */
@@ -128,6 +132,16 @@ typedef struct slotgate_config {
   slotgate_tick learn_memory;  /* 0: never forget */
 } slotgate_config;
 
+/* Every counter of slotgate::Counters (snapshot.hpp), in its order and with its meaning. */
+typedef struct slotgate_counters {
+  uint64_t granted, fast_path, from_queue, released, cancelled, grants_returned, timed_out,
+      closed_waiters, reclaimed, rejected_by_upstream, queue_full, bad_releases, no_slot,
+      held_back_cooldown, held_back_gate, held_back_headroom, held_back_pause, held_back_probe,
+      waiters_ahead, clock_regressions, wakeups, poll_wakeups, claim_rescans, readings,
+      bad_readings, refresh_requests, headroom_steps_up, headroom_steps_down, episodes, probes,
+      release_lag_samples, visibility_lag_samples, release_lag_from_rejections;
+} slotgate_counters;
+
 typedef struct slotgate_snapshot {
   uint32_t limit, effective_limit, headroom, headroom_rejected, headroom_foreign;
   uint32_t held, cooling, queued, tickets_outstanding;
@@ -136,10 +150,7 @@ typedef struct slotgate_snapshot {
   slotgate_tick effective_cooldown, effective_visibility_lag, learned_release_lag,
       learned_visibility_lag;
   uint32_t reading_sessions, gate_budget, consecutive_episodes, foreign_seen;
-  uint64_t granted, fast_path, from_queue, released, cancelled, grants_returned, timed_out,
-      reclaimed, rejected_by_upstream, queue_full, bad_releases, bad_readings, held_back_cooldown,
-      held_back_gate, held_back_headroom, held_back_pause, held_back_probe, episodes, probes,
-      release_lag_samples, visibility_lag_samples;
+  slotgate_counters counters;
 } slotgate_snapshot;
 
 /* Defaults: limit 1, everything else off. */

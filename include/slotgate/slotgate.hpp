@@ -1,6 +1,7 @@
 // Everything of the core in one include. Ports live in ports/<name>/include/slotgate/ports/.
 #pragma once
 
+#include "slotgate/acquire.hpp"
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
 #include "slotgate/handles.hpp"

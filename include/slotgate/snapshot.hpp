@@ -30,6 +30,10 @@ struct Counters {
   uint64_t held_back_probe = 0;         // ... because the half-open probe is out
   uint64_t waiters_ahead = 0;           // try_acquire refused to barge past queued waiters
   uint64_t clock_regressions = 0;       // times a poll saw time go backwards
+  uint64_t wakeups = 0;                 // waiters woken for their own ticket (granted, timed
+                                        // out, closed): one per grant to a sleeping waiter
+  uint64_t poll_wakeups = 0;            // times a waiter was asked to poll again (a deadline
+                                        // may have moved, a pause ended, a reading came)
   uint64_t claim_rescans = 0;           // slot-record scans that found none free (claimants racing)
   uint64_t readings = 0;                // usage readings taken in
   uint64_t bad_readings = 0;            // readings ignored: implausible, from the future, older

@@ -78,8 +78,8 @@ static void test_fast_path_and_release(void) {
   slotgate_snapshot s;
   slotgate_get_snapshot(l, &s);
   CHECK(s.held == 2);
-  CHECK(s.granted == 3);
-  CHECK(s.bad_releases == 2);
+  CHECK(s.counters.granted == 3);
+  CHECK(s.counters.bad_releases == 2);
   CHECK(slotgate_set_limit(l, 0) == SLOTGATE_INVALID_ARGUMENT);
   CHECK(slotgate_set_limit(l, SLOTGATE_C_MAX_SLOTS + 1) == SLOTGATE_INVALID_ARGUMENT);
   CHECK(strcmp(slotgate_status_string(SLOTGATE_GATED), "gated") == 0);
@@ -115,6 +115,54 @@ static void test_fifo_cooldown_and_cancel(void) {
   CHECK(g_notified > 0);
 }
 
+static unsigned g_waiter_wakes;
+static uint32_t g_last_waiter = 0xFFFFFFFFu;
+static void on_notify_waiter(void* context, uint32_t ticket_index) {
+  (void)context;
+  ++g_waiter_wakes;
+  g_last_waiter = ticket_index;
+}
+
+/* With notify_waiter, a grant wakes the ticket it is for, by index; without it, notify(). */
+static void test_wake_up_per_waiter(void) {
+  slotgate_port port;
+  slotgate_permit p, q;
+  slotgate_ticket t1, t2;
+  slotgate_limiter* l;
+  unsigned notified;
+  memset(&port, 0, sizeof port);
+  port.now = clock_now;
+  port.notify = on_notify;
+  port.notify_waiter = on_notify_waiter;
+  l = slotgate_init(g_storage, sizeof g_storage, &port);
+  CHECK(l != NULL && slotgate_set_limit(l, 1) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t1, false, 0) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t2, false, 0) == SLOTGATE_OK);
+  g_waiter_wakes = 0;
+  notified = g_notified;
+  CHECK(slotgate_release(l, p) == SLOTGATE_OK);
+  CHECK(g_waiter_wakes == 1 && g_last_waiter == t1.index);
+  CHECK(g_notified == notified); /* no deadline moved: nobody else is woken */
+  CHECK(slotgate_claim(l, t1, &q) == SLOTGATE_OK);
+  slotgate_close(l);
+  CHECK(g_waiter_wakes == 2 && g_last_waiter == t2.index);
+  {
+    slotgate_snapshot s;
+    slotgate_get_snapshot(l, &s);
+    CHECK(s.counters.wakeups == 2);
+  }
+
+  port.notify_waiter = NULL;
+  l = slotgate_init(g_storage, sizeof g_storage, &port);
+  CHECK(l != NULL && slotgate_set_limit(l, 1) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue(l, &t1, false, 0) == SLOTGATE_OK);
+  notified = g_notified;
+  CHECK(slotgate_release(l, p) == SLOTGATE_OK);
+  CHECK(g_notified == notified + 1);
+}
+
 static void test_gate_pause_and_close(void) {
   slotgate_limiter* l = fresh(4, 0);
   slotgate_permit p;
@@ -130,8 +178,9 @@ static void test_gate_pause_and_close(void) {
   CHECK(slotgate_release_rejected(l, p, true, 30) == SLOTGATE_OK);
   CHECK(slotgate_try_acquire(l, &p) == SLOTGATE_PAUSED);
   slotgate_get_snapshot(l, &s);
-  CHECK(s.paused && s.rejected_by_upstream == 1 && s.headroom == 1);
-  CHECK(s.half_open && s.episodes == 1 && s.backoff == 100); /* the default pause is longer */
+  CHECK(s.paused && s.counters.rejected_by_upstream == 1 && s.headroom == 1);
+  CHECK(s.half_open && s.counters.episodes == 1 &&
+        s.backoff == 100); /* the default pause is longer */
   slotgate_resume(l);
   CHECK(slotgate_enqueue(l, &t, false, 0) == SLOTGATE_OK);
   slotgate_close(l);
@@ -157,6 +206,7 @@ int main(void) {
   test_fast_path_and_release();
   test_fifo_cooldown_and_cancel();
   test_gate_pause_and_close();
+  test_wake_up_per_waiter();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -819,6 +819,59 @@ struct CarryCountsAnEndedSession : rl::test_suite<CarryCountsAnEndedSession, 3> 
   }
 };
 
+// A port with a wake-up per waiter: one word per ticket index, moved on by notify_waiter as
+// the posix port's futex words are.
+struct WakingPort : Port {
+  rl::atomic<uint32_t> word[2];
+  rl::atomic<uint32_t> wakes;
+  WakingPort() {
+    word[0]($).store(0, rl::mo_relaxed);
+    word[1]($).store(0, rl::mo_relaxed);
+    wakes($).store(0, rl::mo_relaxed);
+  }
+  void notify_waiter(uint32_t i) noexcept {
+    word[i]($).fetch_add(1, rl::mo_seq_cst);
+    wakes($).fetch_add(1, rl::mo_relaxed);
+  }
+};
+using LW = Limiter<WakingPort, 1, 2>;
+
+// Two waiters queue while a release frees the only slot. Each reads its wake-up word, then
+// looks at its ticket, as the blocking acquire does before it sleeps. Exactly one is granted,
+// by one wake-up; and a waiter whose look missed its grant read the word before that wake-up
+// moved it (so its sleep would return at once): no lost wake-up.
+struct AGrantWakesItsWaiter : rl::test_suite<AGrantWakesItsWaiter, 3> {
+  WakingPort port;
+  LW lim{port};
+  Permit held;
+  Ticket ticket[2];
+  uint32_t token[2] = {0, 0};
+  bool missed[2] = {false, false};
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 2) {
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+      return;
+    }
+    RL_ASSERT(lim.enqueue(2, ticket[idx]) == Status::kOk);
+    token[idx] = port.word[ticket[idx].index]($).load(rl::mo_seq_cst);
+    missed[idx] = lim.state(ticket[idx]) == TicketState::kWaiting;
+  }
+  void after() {
+    int granted = 0;
+    for (int i = 0; i < 2; ++i) {
+      if (lim.state(ticket[i]) != TicketState::kGranted) continue;
+      ++granted;
+      if (missed[i]) RL_ASSERT(port.word[ticket[i].index]($).load(rl::mo_relaxed) != token[i]);
+    }
+    RL_ASSERT(granted == 1);
+    RL_ASSERT(port.wakes($).load(rl::mo_relaxed) == 1);  // the grant's, and no other
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -884,6 +937,7 @@ int main(int argc, char** argv) {
   run(check<ReadingBindsTheFastPath<GatedPort, LG>>(
       "a written reading binds the fast path (compared)", iterations));
   run(check<CarryCountsAnEndedSession>("the gate counts an ended session's carry", iterations));
+  run(check<AGrantWakesItsWaiter>("a grant wakes its waiter, and it alone", iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

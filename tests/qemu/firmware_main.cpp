@@ -110,14 +110,14 @@ void interrupt_test(Checker& check) {
       continue;
     }
     if (s != Status::kNoSlot) g_bad.fetch_add(1, std::memory_order_relaxed);
-    g_port.wait(g_limiter.poll(cm::Port::now()).next);
+    g_port.idle(g_limiter.poll(cm::Port::now()).next);
   }
   // Let the handler drain the hand-off, then stop it taking slots (the tick keeps running) and
   // let the last cooldowns end. Stopping it only after the cooldowns ended would let a grant it
   // made in between still be cooling at the check below.
-  while (g_handoff.size_approx() != 0) g_port.wait(g_limiter.poll(cm::Port::now()).next);
+  while (g_handoff.size_approx() != 0) g_port.idle(g_limiter.poll(cm::Port::now()).next);
   g_running.store(false, std::memory_order_release);
-  while (g_limiter.snapshot().cooling != 0) g_port.wait(g_limiter.poll(cm::Port::now()).next);
+  while (g_limiter.snapshot().cooling != 0) g_port.idle(g_limiter.poll(cm::Port::now()).next);
   cm::stop_systick();
   const uint32_t end = cm::Port::now();
   const auto s = g_limiter.snapshot();
@@ -152,7 +152,7 @@ void blocking_test(Checker& check) {
   g_block_armed.store(true, std::memory_order_release);
   Permit p;
   const Status s =
-      cm::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(start + 1000), p);
+      slotgate::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(start + 1000), p);
   const uint32_t woke = cm::Port::now();
   check(s == Status::kOk, "acquire_until is granted by the handler's release");
   check(g_block_released.load(std::memory_order_acquire) != 0, "the handler released first");
@@ -162,12 +162,23 @@ void blocking_test(Checker& check) {
   Permit q;
   const uint32_t t0 = cm::Port::now();
   const Status timed =
-      cm::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(t0 + 10), q);
+      slotgate::acquire_until(g_block, slotgate::Deadline<uint32_t>::at_tick(t0 + 10), q);
   check(timed == Status::kTimedOut, "acquire_until times out when nothing is released");
   check(!slotgate::Ticks<uint32_t>::before(cm::Port::now(), t0 + 10), "not before its deadline");
   check(g_block.release(p, cm::Port::now()) == Status::kOk, "release the granted permit");
   check(g_block.snapshot().tickets_outstanding == 0, "no ticket left behind");
   cm::stop_systick();
+}
+
+// The port's sleep gives the caller back the interrupt mask it had: masked stays masked.
+void primask_test(Checker& check) {
+  using D = slotgate::Deadline<uint32_t>;
+  __asm volatile("cpsid i" ::: "memory");
+  g_port.idle(D::at_tick(cm::Port::now()));  // already due: checks and returns
+  check(cm::Port::interrupts_masked(), "idle leaves interrupts masked for a masked caller");
+  __asm volatile("cpsie i" ::: "memory");
+  g_port.idle(D::at_tick(cm::Port::now()));
+  check(!cm::Port::interrupts_masked(), "idle leaves interrupts enabled for an unmasked caller");
 }
 
 }  // namespace
@@ -177,6 +188,7 @@ int main() {
   slotgate::scenarios::run_all<cm::Atomics>(check);
   interrupt_test(check);
   blocking_test(check);
+  primask_test(check);
 #ifdef SLOTGATE_FAIL_ON_PURPOSE
   check(false, "a check that fails on purpose (proves a failure fails the test)");
 #endif

@@ -173,13 +173,47 @@ TYPED_TEST(Queue, TicketRecordsAreReusedWithNewGenerations) {
   this->claim_ok(second);
 }
 
-TYPED_TEST(Queue, GrantsToWaitersNotifyThePort) {
+TYPED_TEST(Queue, AGrantWakesItsWaiterAlone) {
   this->configure(1);
   const Permit p = this->take();
-  this->wait();
-  const uint64_t before = this->port.notifications();
+  Ticket t[8];
+  for (Ticket& x : t) x = this->wait();
+  const uint64_t before = this->port.waiter_notifications();
+  const uint64_t polls_before = this->port.notifications();
+  const uint64_t counted_before = this->lim.snapshot().counters.wakeups;
   ASSERT_EQ(this->release(p), Status::kOk);
-  EXPECT_GT(this->port.notifications(), before);
+  // One release, one wake-up, for the head of the queue; nobody is asked to poll (no cooldown
+  // and no lease limit: the grant brings no new deadline).
+  EXPECT_EQ(this->port.waiter_notifications(), before + 1);
+  EXPECT_EQ(this->port.last_woken(), t[0].index);
+  EXPECT_EQ(this->port.notifications(), polls_before);
+  EXPECT_EQ(this->lim.snapshot().counters.wakeups, counted_before + 1);
+  this->claim_ok(t[0]);
+  for (int i = 1; i < 8; ++i) EXPECT_EQ(this->lim.cancel(t[i], this->now()), Status::kOk);
+}
+
+TYPED_TEST(Queue, AGrantWithALeaseLimitAlsoWakesThePoller) {
+  this->configure(1);
+  ASSERT_EQ(this->lim.set_max_hold(1000), Status::kOk);
+  const Permit p = this->take();
+  const Ticket t = this->wait();
+  const uint64_t polls_before = this->port.notifications();
+  ASSERT_EQ(this->release(p), Status::kOk);
+  // The lease's end is a deadline the poller was not sleeping towards.
+  EXPECT_GT(this->port.notifications(), polls_before);
+  this->claim_ok(t);
+}
+
+TYPED_TEST(Queue, CloseWakesEveryWaiterOnce) {
+  this->configure(1);
+  this->take();
+  Ticket t[4];
+  for (Ticket& x : t) x = this->wait();
+  const uint64_t before = this->port.waiter_notifications();
+  this->lim.close();
+  EXPECT_EQ(this->port.waiter_notifications(), before + 4);
+  Permit out;
+  for (Ticket& x : t) EXPECT_EQ(this->lim.claim(x, out), Status::kClosed);
 }
 
 }  // namespace

@@ -111,9 +111,10 @@ TYPED_TEST(Time, TicketDeadlinePassesOnPoll) {
   this->poll();
   EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
   this->advance(1);
-  const uint64_t before = this->port.notifications();
+  const uint64_t before = this->port.waiter_notifications();
   this->poll();
-  EXPECT_GT(this->port.notifications(), before);
+  EXPECT_EQ(this->port.waiter_notifications(), before + 1);  // its owner alone is woken
+  EXPECT_EQ(this->port.last_woken(), t.index);
   EXPECT_EQ(this->lim.state(t), TicketState::kTimedOut);
   Permit out;
   EXPECT_EQ(this->lim.claim(t, out), Status::kTimedOut);

@@ -1,4 +1,5 @@
-// The posix port: blocking acquire with timeout, hand-off between threads, close, RAII guard.
+// The posix port: blocking acquire with timeout, hand-off between threads, close, RAII guard,
+// and a wake-up per grant: with many threads parked, a release wakes the one it is for.
 #include "slotgate/ports/posix.hpp"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "slotgate/limiter.hpp"
 
@@ -114,6 +116,87 @@ TEST_F(PosixLimiter, GuardReleasesOnceWithAnOutcome) {
   EXPECT_EQ(moved.release(), Status::kInvalidPermit);
   EXPECT_EQ(lim.snapshot().counters.rejected_by_upstream, 1u);
   EXPECT_EQ(lim.snapshot().counters.released, 1u);
+}
+
+// 64 threads park on one slot. One release must wake one thread, the head of the queue: the
+// port makes one futex wake call, the core counts one waiter wake-up and asks nobody to poll,
+// and the 63 others stay parked. (A port that wakes every sleeper per grant makes 64.)
+TEST(PosixWakeUps, SixtyFourParkedThreadsOneReleaseOneWakeUp) {
+  constexpr int kThreads = 64;
+  using Big = Limiter<Port, 4, 128>;
+  Port port;
+  Big lim{port};
+  Big::config_type c;
+  c.limit = 1;
+  ASSERT_EQ(lim.configure(c), Status::kOk);
+  Permit held;
+  ASSERT_EQ(lim.try_acquire(Port::now(), held), Status::kOk);
+
+  std::atomic<int> granted{0}, closed{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> pool;
+  for (int i = 0; i < kThreads; ++i)
+    pool.emplace_back([&] {
+      Permit p;
+      const Status s = acquire(lim, p);  // no timeout: only a grant or the close ends it
+      if (s == Status::kOk) {
+        granted.fetch_add(1);
+        while (!done.load()) std::this_thread::yield();
+        lim.release(p, Port::now());
+      } else if (s == Status::kClosed) {
+        closed.fetch_add(1);
+      }
+    });
+  // Every thread counted inside the port's wait (what the port can see of "asleep").
+  while (port.sleeping() != kThreads) std::this_thread::yield();
+  const auto before = lim.snapshot().counters;
+  const uint64_t calls = port.wake_calls(), woken = port.woken();
+
+  ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
+  while (granted.load() == 0) std::this_thread::yield();
+
+  const auto after = lim.snapshot().counters;
+  EXPECT_EQ(after.wakeups - before.wakeups, 1u);
+  EXPECT_EQ(after.poll_wakeups - before.poll_wakeups, 0u);
+  EXPECT_EQ(port.wake_calls() - calls, 1u);
+  EXPECT_LE(port.woken() - woken, 1u);  // 0 if the head had not reached the kernel yet
+  EXPECT_EQ(port.sleeping(), uint32_t(kThreads - 1));
+  EXPECT_EQ(granted.load(), 1);
+
+  lim.close();  // wakes the 63 others, each for its own ticket
+  done = true;
+  for (auto& t : pool) t.join();
+  EXPECT_EQ(closed.load(), kThreads - 1);
+  EXPECT_EQ(lim.snapshot().counters.wakeups - after.wakeups, uint64_t(kThreads - 1));
+  EXPECT_EQ(lim.snapshot().tickets_outstanding, 0u);
+  EXPECT_EQ(port.sleeping(), 0u);
+}
+
+// The poller (the newest waiter) leaves by timing out while older waiters sleep with no
+// deadline of their own: the role must pass on, or the cooldown's end below is never polled.
+TEST(PosixWakeUps, ThePollerRoleOutlivesItsHolder) {
+  Port port;
+  L lim{port};
+  L::config_type c;
+  c.limit = 1;
+  c.cooldown = Port::from_ms(20);
+  ASSERT_EQ(lim.configure(c), Status::kOk);
+  Permit held;
+  ASSERT_EQ(lim.try_acquire(Port::now(), held), Status::kOk);
+  Status first = Status::kPending;
+  std::thread older([&] {
+    Permit p;
+    first = acquire_for(lim, 10s, p);  // a lost role shows as this timing out
+    if (first == Status::kOk) lim.release(p, Port::now());
+  });
+  while (port.sleeping() != 1) std::this_thread::yield();
+  Permit q;
+  EXPECT_EQ(acquire_for(lim, 30ms, q), Status::kTimedOut);  // the newest, then the poller
+  // Released now, the slot cools for 20 ms; only a poll after that grants the older waiter,
+  // and nobody but it is left to poll.
+  ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
+  older.join();
+  EXPECT_EQ(first, Status::kOk);
 }
 
 }  // namespace

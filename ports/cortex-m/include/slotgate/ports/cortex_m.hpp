@@ -3,8 +3,11 @@
 //   tick       a 32-bit count of SysTick interrupts (it wraps: the core compares ticks
 //              wrap-safely); start it with start_systick(), count with on_systick() from your
 //              SysTick_Handler
-//   notify     sets a flag that wait() sleeps on; callable from any interrupt handler
-//   wait       WFI until notified, until a deadline, or until any interrupt
+//   notify     sets a flag that the waiter sleeps on; callable from any interrupt handler
+//   wait       the core's wait contract: WFI until notified, until a deadline, or until any
+//              interrupt, restoring the caller's PRIMASK; slotgate::acquire_until
+//              (slotgate/acquire.hpp) blocks on it
+//   idle       the same for a main loop: sleep until something happens
 //   atomics    std::atomic. On ARMv7-M (M3/M4/M7) the read-modify-writes are LDREX/STREX and
 //              the core is lock-free. ARMv6-M (M0/M0+) has no such instructions: the compiler
 //              calls __atomic_* helpers, which this port implements (src/armv6m_atomics.c) by
@@ -20,6 +23,7 @@
 
 #include <atomic>
 
+#include "slotgate/acquire.hpp"
 #include "slotgate/atomics.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
@@ -80,51 +84,68 @@ class Port {
   using word_type = uint32_t;
   using counter_type = uint32_t;
   using atomics = Atomics;
+  // notify is a store: any interrupt may call it, at any priority, and it takes no lock. (On
+  // ARMv6-M the limiter's own RMWs mask interrupts: Limiter::kLockFree is false there.)
+  static constexpr bool kNotifyInterruptSafe = true;
+  static constexpr bool kNotifyLockFree = true;
 
   // The tick count. Wait-free, interrupt-safe.
   static tick_type now() noexcept { return g_ticks.load(std::memory_order_relaxed); }
 
-  // Wake the waiter. Wait-free (a store), interrupt-safe.
+  // Wake the waiter. Wait-free (a store), interrupt-safe. Bare metal has one thread that can
+  // wait (interrupt handlers cannot), so every wake-up, for a ticket or for a poll, is for it:
+  // the port has no notify_waiter and the core calls this instead.
   void notify() noexcept {
-    // release: pairs with the acquire exchange in wait(); what the notifier did is visible.
+    // release: pairs with the acquire exchange in wait_token(); what the notifier did is
+    // visible to the waiter's look at its ticket.
     woken_.store(true, std::memory_order_release);
   }
 
-  // Sleep until notify(), until `until` (if set) or until an interrupt, whichever comes first.
-  // Interrupts are masked between the last check and WFI, so a notify() from a handler in
-  // between wakes it at once (WFI returns on a pending interrupt even while masked). Blocking;
-  // not from an interrupt handler.
-  void wait(Deadline<tick_type> until) noexcept {
+  // ---- the wait contract (port.hpp); the one waiter always polls --------------------------
+
+  void begin_wait(uint32_t) noexcept {}
+  bool end_wait(uint32_t) noexcept { return false; }  // nobody to hand the role to
+  void hand_off(uint32_t) noexcept {}
+  // Consume any wake-up so far: the look at the ticket that follows sees what it announced.
+  // Wait-free.
+  uint32_t wait_token(uint32_t) noexcept {
     // acquire: pairs with notify's release.
-    if (woken_.exchange(false, std::memory_order_acquire)) return;
+    woken_.exchange(false, std::memory_order_acquire);
+    return 0;
+  }
+  // Sleep until notify(), until the earlier deadline or until any interrupt. Blocking; not
+  // from an interrupt handler.
+  void wait(uint32_t, uint32_t, Deadline<tick_type> poll_at, Deadline<tick_type> own) noexcept {
+    poll_at.merge(own);
+    idle(poll_at);
+  }
+
+  // Sleep until notify(), until `until` (if set) or until any interrupt, whichever comes
+  // first: the main loop's idle. Interrupts are masked between the last check and WFI, so a
+  // notify() from a handler in between wakes it at once (WFI returns on a pending interrupt
+  // even while masked); the caller's PRIMASK is restored after, so a caller that had
+  // interrupts masked keeps them masked (its WFI then still returns on a pending interrupt,
+  // whose handler runs once it unmasks). Blocking; not from an interrupt handler.
+  void idle(Deadline<tick_type> until) noexcept {
+    uint32_t primask = 0;
+    __asm volatile("mrs %0, primask" : "=r"(primask)::"memory");
     __asm volatile("cpsid i" ::: "memory");
     const bool due = until.set && Ticks<tick_type>::reached(until.at, now());
+    // relaxed: interrupts are masked; the acquire that orders the waiter's reads is in
+    // wait_token.
     if (!woken_.load(std::memory_order_relaxed) && !due) __asm volatile("wfi" ::: "memory");
-    __asm volatile("cpsie i" ::: "memory");
+    __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
+  }
+
+  // Whether interrupts are masked now (PRIMASK). For tests of the above. Interrupt-safe.
+  static bool interrupts_masked() noexcept {
+    uint32_t primask = 0;
+    __asm volatile("mrs %0, primask" : "=r"(primask));
+    return (primask & 1u) != 0;
   }
 
  private:
   std::atomic<bool> woken_{false};
 };
-
-// Block until granted, the deadline passes (kTimedOut) or the limiter closes. Blocking; not
-// from an interrupt handler.
-template <class Limiter>
-Status acquire_until(Limiter& limiter, Deadline<uint32_t> deadline, Permit& out) noexcept {
-  Port& port = limiter.port();
-  Status s = limiter.try_acquire(Port::now(), out);
-  if (s == Status::kOk || !is_transient(s)) return s;
-  Ticket ticket;
-  s = limiter.enqueue(Port::now(), ticket, deadline);
-  if (s != Status::kOk) return s;
-  for (;;) {
-    s = limiter.claim(ticket, out);
-    if (s != Status::kPending) return s;
-    const auto polled = limiter.poll(Port::now());
-    s = limiter.claim(ticket, out);
-    if (s != Status::kPending) return s;
-    port.wait(polled.next);
-  }
-}
 
 }  // namespace slotgate::cortex_m

@@ -1,25 +1,30 @@
-// The `posix` port: CLOCK_MONOTONIC in nanoseconds, and blocking helpers for threads.
+// The `posix` port: CLOCK_MONOTONIC in nanoseconds, and a parking spot per waiter (Linux).
 //
 //   slotgate::posix::Port                the port type (64-bit ticks and control word)
 //   UsagePoller                          turns a blocking usage fetch into the port's
 //                                        nonblocking usage source (posix_usage.hpp)
-//   acquire_for(limiter, timeout, permit)  blocks until granted, timed out or closed
-//   acquire(limiter, permit)               blocks until granted or closed
-//   PermitGuard                          releases its permit when it goes out of scope
+//   acquire_for(limiter, timeout, permit)  the core's blocking acquire (slotgate/acquire.hpp)
+//                                        with a std::chrono timeout
+//   acquire(limiter, permit), PermitGuard  the core's, named here too
 //
-// No background thread: a blocked caller sleeps until its ticket is granted (another thread's
-// release or poll notifies the port) or until the limiter's next deadline, then polls itself.
+// No background thread and no lock. A waiter parks on its own futex word (ticket index modulo
+// kParkingSpots); a grant, timeout or close of its ticket wakes that word alone. One waiter at
+// a time, the newest, is the poller: it also sleeps towards the limiter's next deadline and is
+// the one notify() wakes, and it hands the role on when it leaves.
 #pragma once
 
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "slotgate/acquire.hpp"
 #include "slotgate/atomics.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
@@ -49,6 +54,15 @@ class Port {
   using counter_type = uint64_t;
   using atomics = StdAtomics;
   static constexpr uint64_t kTicksPerSecond = 1000000000u;  // for Limiter::recommended_config
+  // notify() and notify_waiter() take no lock (atomics and at most one futex call) and are not
+  // for signal handlers; the limiter's calls are therefore lock-free here, not interrupt-safe.
+  static constexpr bool kNotifyInterruptSafe = false;
+  static constexpr bool kNotifyLockFree = true;
+  // Waiters with ticket index i park on spot i % kParkingSpots: with more waiters than that,
+  // two share a word and a wake-up for one wakes both (each re-reads its ticket).
+  static constexpr uint32_t kParkingSpots = 1024;
+  // How often acquire looks at its ticket, yielding, before it parks (as futex semaphores do).
+  static constexpr int kAcquireSpins = 64;
 
   Port() noexcept = default;
   Port(const Port&) = delete;
@@ -66,17 +80,102 @@ class Port {
   static constexpr tick_type from(std::chrono::duration<Rep, Period> d) noexcept {
     return static_cast<tick_type>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   }
+  static void relax() noexcept { std::this_thread::yield(); }
 
-  // Wake every sleeper. Lock-free when nobody sleeps (one RMW and one load); otherwise it takes
-  // the sleepers' mutex briefly. Not for signal handlers.
+  // ---- the core's wake-ups -------------------------------------------------------------------
+
+  // The ticket at `waiter` changed: wake its owner. Lock-free: two atomics, and one futex call
+  // when the owner is parked.
+  void notify_waiter(uint32_t waiter) noexcept { poke(spot(waiter)); }
+
+  // Something a poll should see changed: wake the poller. Lock-free, as notify_waiter.
   void notify() noexcept {
-    // seq_cst: pairs with the seq_cst increment of sleepers_ in wait() (a store-load pair:
-    // either we see the sleeper, or the sleeper sees the new epoch).
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
-    { std::lock_guard<std::mutex> lock(mutex_); }
-    cv_.notify_all();
+    // seq_cst fence: the change the core made before this (possibly a relaxed store) against
+    // the poller's role store in begin_wait / wait_token / wait, which each fence or RMW in
+    // seq_cst before they poll: either we see the poller, or its poll sees the change.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const uint32_t p = poller_.load(std::memory_order_seq_cst);
+    if (p != kNoPoller)
+      poke(spots_[p]);
+    else
+      hand_role_on(kParkingSpots - 1);
   }
+
+  // ---- the wait contract (port.hpp) ----------------------------------------------------------
+
+  // The newest waiter takes the poller role: the oldest are granted first, so the role moves
+  // least this way. Lock-free.
+  void begin_wait(uint32_t waiter) noexcept {
+    // seq_cst: the role store of the Dekker pair described in notify().
+    poller_.exchange(waiter % kParkingSpots, std::memory_order_seq_cst);
+  }
+
+  // Read before looking at the ticket. Takes the poller role if nobody holds it. Lock-free.
+  uint32_t wait_token(uint32_t waiter) noexcept {
+    uint32_t none = kNoPoller;
+    // seq_cst: as in begin_wait (no effect when someone holds the role).
+    poller_.compare_exchange_strong(none, waiter % kParkingSpots, std::memory_order_seq_cst,
+                                    std::memory_order_seq_cst);
+    // seq_cst: pairs with the RMW on the word in poke(): if this load reads the value before
+    // that RMW, the change poke() announces may be missed by our look at the ticket, and then
+    // the futex call sees the word moved on; if it reads after, our look sees the change.
+    return spot(waiter).word.load(std::memory_order_seq_cst);
+  }
+
+  // Park until the token moves on, until `own`, and (as the poller) until `poll_at`; returns
+  // at once if the role turned out to be free (the caller polls again first). Blocking.
+  void wait(uint32_t waiter, uint32_t token, Deadline<tick_type> poll_at,
+            Deadline<tick_type> own) noexcept {
+    const uint32_t mine = waiter % kParkingSpots;
+    Spot& s = spots_[mine];
+    // seq_cst x2: the sleeper counts against poke()'s load (either it sees us and wakes the
+    // word, or our futex call sees the word moved on) and against end_wait's scan (either it
+    // hands us the role, or we see the role free below).
+    s.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    uint32_t p = poller_.load(std::memory_order_seq_cst);
+    const bool took =
+        p == kNoPoller && poller_.compare_exchange_strong(p, mine, std::memory_order_seq_cst,
+                                                          std::memory_order_seq_cst);
+    if (!took) {
+      Deadline<tick_type> until = own;
+      if (p == mine) until.merge(poll_at);
+      park(s, token, until);
+    }
+    sleeping_.fetch_sub(1, std::memory_order_relaxed);   // relaxed: a hint for end_wait's scan
+    s.sleepers.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a stale count costs a wake
+  }
+
+  // The waiter leaves. True if it held the poller role, which it has now let go: the caller
+  // then looks for a limiter deadline and, if there is one, calls hand_off so that another
+  // waiter polls for it. (Without a deadline nobody need poll until a notify(), which gives
+  // the free role to a parked waiter: a grant to the poller then costs no second wake-up.)
+  // Lock-free.
+  bool end_wait(uint32_t waiter) noexcept {
+    uint32_t me = waiter % kParkingSpots;
+    // seq_cst: the role store of the Dekker pair in notify(); the fence orders the caller's
+    // look at the limiter after it (either that look sees a change, or the change's notify()
+    // saw the role free and handed it on).
+    if (!poller_.compare_exchange_strong(me, kNoPoller, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed))
+      return false;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return true;
+  }
+
+  // Give the free poller role to a parked waiter and wake it to poll. Lock-free.
+  void hand_off(uint32_t waiter) noexcept { hand_role_on(waiter % kParkingSpots); }
+
+  // ---- observing (tests, benchmarks) ---------------------------------------------------------
+
+  // Waiters inside wait() (about to park, parked or just woken). Wait-free.
+  uint32_t sleeping() const noexcept { return sleeping_.load(std::memory_order_seq_cst); }
+  // Futex wake calls made (each for a parked waiter), and waiters that returned from a park
+  // other than by timing out: with 64 parked, one grant makes one of each. Wait-free.
+  uint64_t wake_calls() const noexcept { return wake_calls_.load(std::memory_order_relaxed); }
+  uint64_t woken() const noexcept { return woken_.load(std::memory_order_relaxed); }
+
+  // ---- the usage source ----------------------------------------------------------------------
 
   // Give the port a usage source (nullptr: none; the limiter then runs on cooldown alone). The
   // source must outlive its use by the limiter. Wait-free.
@@ -99,129 +198,88 @@ class Port {
     if (s != nullptr) s->request_refresh();
   }
 
-  // The wake-up count; read it before checking for the awaited condition, then wait on it.
-  uint32_t epoch() const noexcept { return epoch_.load(std::memory_order_seq_cst); }
+ private:
+  static constexpr uint32_t kNoPoller = 0xFFFFFFFFu;
 
-  // Sleep until notify() moves the epoch past `seen`, or until `until` (if set). Blocking.
-  void wait(uint32_t seen, Deadline<tick_type> until) noexcept {
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: see notify()
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      while (epoch_.load(std::memory_order_seq_cst) == seen) {
-        if (!until.set) {
-          cv_.wait(lock);
-          continue;
-        }
-        const tick_type t = now();
-        if (Ticks<tick_type>::reached(until.at, t)) break;
-        cv_.wait_for(lock, std::chrono::nanoseconds(until.at - t));
-      }
+  struct Spot {
+    std::atomic<uint32_t> word{0};      // the futex word: moves on with every wake-up
+    std::atomic<uint32_t> sleepers{0};  // waiters in wait() on this spot
+  };
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) &&
+                    std::atomic<uint32_t>::is_always_lock_free,
+                "a futex word is a plain 32-bit integer");
+
+  Spot& spot(uint32_t waiter) noexcept { return spots_[waiter % kParkingSpots]; }
+
+  // Give the free role to a parked waiter, looking from the spot after `from` round to `from`
+  // itself (another waiter may share it), and wake it to poll.
+  void hand_role_on(uint32_t from) noexcept {
+    // seq_cst: against wait()'s sleeper counts: either we see a sleeper here, or it sees the
+    // role free and takes it itself.
+    if (sleeping_.load(std::memory_order_seq_cst) == 0) return;
+    for (uint32_t n = 1; n <= kParkingSpots; ++n) {
+      const uint32_t j = (from + n) % kParkingSpots;
+      if (spots_[j].sleepers.load(std::memory_order_seq_cst) == 0) continue;
+      uint32_t none = kNoPoller;
+      // seq_cst: a role store like begin_wait's. Fails if another waiter took the role.
+      if (poller_.compare_exchange_strong(none, j, std::memory_order_seq_cst,
+                                          std::memory_order_relaxed))
+        poke(spots_[j]);
+      return;
     }
-    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
   }
 
- private:
-  std::atomic<uint32_t> epoch_{0};
-  std::atomic<uint32_t> sleepers_{0};
-  std::mutex mutex_;
-  std::condition_variable cv_;
+  static uint32_t* futex_word(Spot& s) noexcept { return reinterpret_cast<uint32_t*>(&s.word); }
+
+  void poke(Spot& s) noexcept {
+    // seq_cst fence: whatever the core changed before this (the ticket's CAS) is ordered
+    // before the word's RMW for a waiter that reads the word (see wait_token).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    s.word.fetch_add(1, std::memory_order_seq_cst);
+    // seq_cst: see wait().
+    if (s.sleepers.load(std::memory_order_seq_cst) == 0) return;
+    syscall(SYS_futex, futex_word(s), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+    wake_calls_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  }
+
+  // One futex wait: returns on a wake-up, a moved word, a signal or `until`.
+  void park(Spot& s, uint32_t token, Deadline<tick_type> until) noexcept {
+    timespec at{};
+    if (until.set) {
+      const tick_type t = now();
+      if (Ticks<tick_type>::reached(until.at, t)) return;
+      at.tv_sec = static_cast<time_t>(until.at / 1000000000u);
+      at.tv_nsec = static_cast<long>(until.at % 1000000000u);
+    }
+    // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time: our ticks, unconverted.
+    const long r = syscall(SYS_futex, futex_word(s), FUTEX_WAIT_BITSET_PRIVATE, token,
+                           until.set ? &at : nullptr, nullptr, FUTEX_BITSET_MATCH_ANY);
+    if (r == 0) woken_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+  }
+
+  Spot spots_[kParkingSpots];
+  std::atomic<uint32_t> poller_{kNoPoller};  // the poller's spot
+  std::atomic<uint32_t> sleeping_{0};
+  std::atomic<uint64_t> wake_calls_{0};
+  std::atomic<uint64_t> woken_{0};
   std::atomic<UsageSource*> usage_{nullptr};
 };
 
-// How many times acquire looks at its ticket, yielding in between, before it sleeps.
-inline constexpr int kAcquireSpins = 64;
+using slotgate::acquire;
+using slotgate::acquire_until;
+using slotgate::PermitGuard;
 
-// Block until a permit is granted, the deadline passes (kTimedOut) or the limiter closes
-// (kClosed); kQueueFull if the wait queue has no room. Blocking; never from a signal handler.
-template <class Limiter>
-Status acquire_until(Limiter& limiter, Deadline<Port::tick_type> deadline, Permit& out) noexcept {
-  Port& port = limiter.port();
-  Port::tick_type now = port.now();
-  Status s = limiter.try_acquire(now, out);
-  if (s == Status::kOk || !is_transient(s)) return s;
-  if (deadline.set && Ticks<Port::tick_type>::reached(deadline.at, now)) return Status::kTimedOut;
-  Ticket ticket;
-  s = limiter.enqueue(now, ticket, deadline);
-  if (s != Status::kOk) return s;
-  // A hand-off usually comes within microseconds; going to sleep and being woken costs tens.
-  // Look a few times, yielding, before sleeping (as futex-based semaphores do).
-  for (int spin = 0; spin < kAcquireSpins; ++spin) {
-    s = limiter.claim(ticket, out);
-    if (s != Status::kPending) return s;
-    std::this_thread::yield();
-  }
-  for (;;) {
-    const uint32_t seen = port.epoch();  // before looking, so no wake-up slips between
-    s = limiter.claim(ticket, out);
-    if (s != Status::kPending) return s;
-    const auto polled = limiter.poll(port.now());
-    s = limiter.claim(ticket, out);
-    if (s != Status::kPending) return s;
-    port.wait(seen, polled.next);
-  }
-}
-
+// acquire_until with a std::chrono timeout from now. Blocking; never from a signal handler.
 template <class Limiter, class Rep, class Period>
 Status acquire_for(Limiter& limiter, std::chrono::duration<Rep, Period> timeout,
                    Permit& out) noexcept {
-  return acquire_until(limiter,
-                       Deadline<Port::tick_type>::at_tick(Port::now() + Port::from(timeout)), out);
+  return slotgate::acquire_for(limiter, Port::from(timeout), out);
 }
 
-template <class Limiter>
-Status acquire(Limiter& limiter, Permit& out) noexcept {
-  return acquire_until(limiter, Deadline<Port::tick_type>::none(), out);
-}
-
-// Owns one permit and releases it (outcome ok) when destroyed, unless released explicitly
-// with an outcome first. Move-only.
-template <class Limiter>
-class PermitGuard {
- public:
-  PermitGuard() noexcept = default;
-  PermitGuard(Limiter& limiter, Permit permit) noexcept : limiter_(&limiter), permit_(permit) {}
-  PermitGuard(PermitGuard&& o) noexcept : limiter_(o.limiter_), permit_(o.permit_) {
-    o.permit_ = Permit{};
-  }
-  PermitGuard& operator=(PermitGuard&& o) noexcept {
-    if (this != &o) {
-      release();
-      limiter_ = o.limiter_;
-      permit_ = o.permit_;
-      o.permit_ = Permit{};
-    }
-    return *this;
-  }
-  PermitGuard(const PermitGuard&) = delete;
-  PermitGuard& operator=(const PermitGuard&) = delete;
-  ~PermitGuard() { release(); }
-
-  // Release now with an outcome (e.g. Outcome::rejected() after a 429). kInvalidPermit if the
-  // guard holds nothing. Lock-free.
-  Status release(typename Limiter::outcome_type outcome = Limiter::outcome_type::ok()) noexcept {
-    if (limiter_ == nullptr || !permit_.valid()) return Status::kInvalidPermit;
-    const Permit p = permit_;
-    permit_ = Permit{};
-    return limiter_->release(p, limiter_->port().now(), outcome);
-  }
-
-  bool holds() const noexcept { return permit_.valid(); }
-  explicit operator bool() const noexcept { return holds(); }
-  Permit permit() const noexcept { return permit_; }
-
- private:
-  Limiter* limiter_ = nullptr;
-  Permit permit_{};
-};
-
-// acquire_for that hands back a guard.
 template <class Limiter, class Rep, class Period>
 Status acquire_for(Limiter& limiter, std::chrono::duration<Rep, Period> timeout,
                    PermitGuard<Limiter>& guard) noexcept {
-  Permit p;
-  const Status s = acquire_for(limiter, timeout, p);
-  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
-  return s;
+  return slotgate::acquire_for(limiter, Port::from(timeout), guard);
 }
 
 }  // namespace slotgate::posix

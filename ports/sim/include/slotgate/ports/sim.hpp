@@ -2,7 +2,8 @@
 //
 // Time moves only when the owner says so, so every scenario is exact and repeatable; the tick
 // width is a template parameter, so tests can run a 32-bit clock that starts just below its
-// wraparound and crosses it. notify() only counts (nobody sleeps on a virtual clock).
+// wraparound and crosses it. notify() and notify_waiter() only count (nobody sleeps on a
+// virtual clock).
 //
 //   sim::BasicPort  clock and notify only: the limiter runs on cooldown alone
 //   sim::Port       plus a usage source whose reading the owner sets (set_usage / clear_usage)
@@ -37,14 +38,27 @@ class BasicPort {
   // Set the time (it may go backwards, to test how the core copes). Wait-free.
   void set(Tick t) noexcept { now_.store(t, std::memory_order_release); }
 
-  // Counts the wake-ups the core asked for. Wait-free, interrupt-safe.
+  static constexpr bool kNotifyInterruptSafe = true;
+  static constexpr bool kNotifyLockFree = Atomics::kLockFree;
+
+  // Counts the poll wake-ups the core asked for. Wait-free, interrupt-safe.
   void notify() noexcept { notifications_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t notifications() const noexcept { return notifications_.load(std::memory_order_relaxed); }
+  // Counts the wake-ups meant for one waiter, and remembers the last one's index. Wait-free,
+  // interrupt-safe.
+  void notify_waiter(uint32_t waiter) noexcept {
+    last_woken_.store(waiter, std::memory_order_relaxed);  // relaxed: a statistic
+    woken_.fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t waiter_notifications() const noexcept { return woken_.load(std::memory_order_relaxed); }
+  uint32_t last_woken() const noexcept { return last_woken_.load(std::memory_order_relaxed); }
 
  private:
   // acquire/release on now_: a thread that reads a time sees what was done before it was set.
   std::atomic<Tick> now_;
   std::atomic<Word> notifications_{0};  // relaxed: a statistic (word-wide: lock-free on MCUs)
+  std::atomic<Word> woken_{0};
+  std::atomic<uint32_t> last_woken_{0xFFFFFFFFu};
 };
 
 template <class Tick = uint64_t, class Word = uint64_t, class Atomics = StdAtomics>

@@ -1,0 +1,183 @@
+// The blocking acquire, written once over a port's wait contract (port.hpp):
+//
+//   acquire_until(limiter, deadline, permit)   granted (kOk), kTimedOut, kClosed, kQueueFull
+//   acquire_for(limiter, timeout, permit)      the same with a timeout in the port's ticks
+//   acquire(limiter, permit)                   no deadline
+//   PermitGuard                                releases its permit when it goes out of scope
+//
+// A caller first tries the fast path; otherwise it takes a ticket, looks at it a few times
+// (the port's kAcquireSpins), then sleeps on the port. Whoever grants, times out or closes its
+// ticket wakes it alone (Port::notify_waiter); one waiter at a time also sleeps towards the
+// limiter's next deadline and polls for everyone (the port chooses it), so no thread runs in
+// the background and a release with 64 waiters asleep wakes one of them.
+//
+// Every function here blocks the calling thread: never from an interrupt handler. Clock: the
+// port's now(), wrapping ticks; a deadline more than half the tick range ahead reads as past.
+#pragma once
+
+#include <stdint.h>
+
+#include "slotgate/handles.hpp"
+#include "slotgate/port.hpp"
+#include "slotgate/status.hpp"
+#include "slotgate/ticks.hpp"
+
+namespace slotgate {
+
+namespace detail {
+// begin_wait / end_wait around the sleeping part of one acquire. A waiter that leaves holding
+// the poller role lets it go, then hands it on if the limiter still has a deadline someone
+// must poll for (the port orders that look after letting go: see posix.hpp's end_wait).
+template <class Limiter>
+class WaitScope {
+  using Port = typename Limiter::port_type;
+
+ public:
+  WaitScope(Limiter& limiter, uint32_t waiter) noexcept : limiter_(limiter), waiter_(waiter) {
+    limiter_.port().begin_wait(waiter_);
+  }
+  ~WaitScope() {
+    Port& port = limiter_.port();
+    if (port.end_wait(waiter_) && limiter_.next_deadline(Port::now()).set) port.hand_off(waiter_);
+  }
+  WaitScope(const WaitScope&) = delete;
+  WaitScope& operator=(const WaitScope&) = delete;
+
+ private:
+  Limiter& limiter_;
+  uint32_t waiter_;
+};
+}  // namespace detail
+
+// Block until a permit is granted, `deadline` passes (kTimedOut) or the limiter closes
+// (kClosed); kQueueFull if every ticket record is in use; any other refusal of try_acquire
+// that waiting cannot cure is returned as it is. Blocking.
+template <class Limiter>
+Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
+                     Permit& out) noexcept {
+  using Port = typename Limiter::port_type;
+  static_assert(PortTraits<Port>::blocking, "this port has no wait contract (see port.hpp)");
+  Port& port = limiter.port();
+  const auto now = Port::now();
+  Status s = limiter.try_acquire(now, out);
+  if (s == Status::kOk || !is_transient(s)) return s;
+  if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
+    return Status::kTimedOut;
+  Ticket ticket;
+  s = limiter.enqueue(now, ticket, deadline);
+  if (s != Status::kOk) return s;
+  // A hand-off usually comes within microseconds; sleeping and being woken costs tens.
+  for (int spin = 0; spin < PortTraits<Port>::acquire_spins; ++spin) {
+    s = limiter.claim(ticket, out);
+    if (s != Status::kPending) return s;
+    if constexpr (PortTraits<Port>::acquire_spins > 0) Port::relax();
+  }
+  const detail::WaitScope<Limiter> scope(limiter, ticket.index);
+  for (;;) {
+    // The token first: a wake-up after it and before the sleep makes the sleep return at once.
+    const uint32_t token = port.wait_token(ticket.index);
+    s = limiter.claim(ticket, out);
+    if (s != Status::kPending) return s;
+    // Poll for the deadlines nobody else may be awake for (our own timeout among them).
+    const auto polled = limiter.poll(Port::now());
+    s = limiter.claim(ticket, out);
+    if (s != Status::kPending) return s;
+    port.wait(ticket.index, token, polled.next, deadline);
+  }
+}
+
+// acquire_until with a timeout in ticks from now; kInvalidArgument for one longer than half
+// the tick range. Blocking.
+template <class Limiter>
+Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out) noexcept {
+  using Tick = typename Limiter::tick_type;
+  out = Permit{};
+  if (!Ticks<Tick>::valid_duration(timeout)) return Status::kInvalidArgument;
+  return acquire_until(
+      limiter, Limiter::deadline_type::at_tick(Tick(Limiter::port_type::now() + timeout)), out);
+}
+
+// acquire_until with no deadline: granted or closed. Blocking.
+template <class Limiter>
+Status acquire(Limiter& limiter, Permit& out) noexcept {
+  return acquire_until(limiter, Limiter::deadline_type::none(), out);
+}
+
+// Owns one permit and releases it (outcome ok, at the port's now()) when destroyed, unless
+// released first with an outcome. Move-only. Not shared between threads.
+template <class Limiter>
+class PermitGuard {
+ public:
+  using outcome_type = typename Limiter::outcome_type;
+
+  PermitGuard() noexcept = default;
+  PermitGuard(Limiter& limiter, Permit permit) noexcept : limiter_(&limiter), permit_(permit) {}
+  PermitGuard(PermitGuard&& o) noexcept : limiter_(o.limiter_), permit_(o.permit_) {
+    o.permit_ = Permit{};
+  }
+  PermitGuard& operator=(PermitGuard&& o) noexcept {
+    if (this != &o) {
+      release();
+      limiter_ = o.limiter_;
+      permit_ = o.permit_;
+      o.permit_ = Permit{};
+    }
+    return *this;
+  }
+  PermitGuard(const PermitGuard&) = delete;
+  PermitGuard& operator=(const PermitGuard&) = delete;
+  ~PermitGuard() { release(); }
+
+  // Release now with an outcome (e.g. outcome_type::rejected() after a 429): the limiter's
+  // status, or kInvalidPermit if the guard holds nothing. Lock-free when the limiter is.
+  Status release(outcome_type outcome = outcome_type::ok()) noexcept {
+    if (limiter_ == nullptr || !permit_.valid()) return Status::kInvalidPermit;
+    const Permit p = permit_;
+    permit_ = Permit{};
+    return limiter_->release(p, Limiter::port_type::now(), outcome);
+  }
+
+  // Give the permit up without releasing it: the caller releases it itself.
+  Permit detach() noexcept {
+    const Permit p = permit_;
+    permit_ = Permit{};
+    return p;
+  }
+
+  bool holds() const noexcept { return permit_.valid(); }
+  explicit operator bool() const noexcept { return holds(); }
+  Permit permit() const noexcept { return permit_; }
+
+ private:
+  Limiter* limiter_ = nullptr;
+  Permit permit_{};
+};
+
+// The acquires, handing back a guard.
+template <class Limiter>
+Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
+                     PermitGuard<Limiter>& guard) noexcept {
+  Permit p;
+  const Status s = acquire_until(limiter, deadline, p);
+  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
+  return s;
+}
+
+template <class Limiter>
+Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout,
+                   PermitGuard<Limiter>& guard) noexcept {
+  Permit p;
+  const Status s = acquire_for(limiter, timeout, p);
+  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
+  return s;
+}
+
+template <class Limiter>
+Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard) noexcept {
+  Permit p;
+  const Status s = acquire(limiter, p);
+  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
+  return s;
+}
+
+}  // namespace slotgate
