@@ -66,8 +66,9 @@ def main():
             out.append(f"| {name} | {ns(b):.1f} | {ns(b) / ns(ref):.2f}x |")
 
     out.append("\n### Contended: limit = threads / 2, 2 cores\n")
-    out.append("| benchmark | threads | ops / s | vs std_counting_semaphore | p99 per op |")
-    out.append("|---|---:|---:|---:|---:|")
+    out.append("| benchmark | threads | ops / s | vs std_counting_semaphore | p99 per op | "
+               "acquires that queued |")
+    out.append("|---|---:|---:|---:|---:|---:|")
     for t in (2, 4):
         base = get(f"contended/std_counting_semaphore/real_time/threads:{t}")
         for subj in ["slotgate", "slotgate_try_yield", "std_counting_semaphore",
@@ -76,8 +77,10 @@ def main():
             if not b or not base:
                 continue
             ips = b.get("items_per_second", 0)
+            q = b.get("queued_share")
             out.append(f"| contended/{subj} | {t} | {ips / 1e6:.2f} M | "
-                       f"{ips / base['items_per_second']:.2f}x | {b.get('p99_ns', 0):.0f} ns |")
+                       f"{ips / base['items_per_second']:.2f}x | {b.get('p99_ns', 0):.0f} ns | "
+                       f"{'' if q is None else f'{100 * q:.1f}%'} |")
 
     out.append("\n### 64 threads on one slot, parked (slotgate's spinning off)\n")
     out.append("| benchmark | ops / s | vs fifo_fair_semaphore | p99 per op | futex wake calls "

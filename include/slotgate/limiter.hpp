@@ -516,6 +516,20 @@ class Limiter {
         held_back_probe{0}, waiters_ahead{0}, clock_regressions{0}, wakeups{0}, poll_wakeups{0};
   };
 
+  // Tickets granted by one run of the granter, woken after it lets the token go. A late
+  // wake-up is harmless: an owner that already claimed, or a later ticket of the same record,
+  // looks at its ticket again and sleeps on.
+  struct WakeList {
+    static constexpr uint32_t kCapacity = 8;
+    uint32_t idx[kCapacity];
+    uint32_t n = 0;
+    bool add(uint32_t i) noexcept {
+      if (n == kCapacity) return false;
+      idx[n++] = i;
+      return true;
+    }
+  };
+
   // The ticket at `idx` was granted, timed out or closed: its owner must look at it.
   void wake_waiter(uint32_t idx) noexcept {
     bump(counters_.wakeups);
@@ -965,6 +979,9 @@ class Limiter {
     now = newest(now);
     govern(now);
     bool granted = false;
+    // Waiters granted are woken once the token is let go: a wake-up can be a system call (or
+    // get us preempted), and while we hold the token no other release can grant anyone.
+    WakeList woken;
     for (;;) {
       // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
       uint32_t entry = front_.load(std::memory_order_relaxed);
@@ -1006,7 +1023,7 @@ class Limiter {
         // relaxed: as for a dropped record above; the grant itself is published by the
         // ticket's own release (tickets_.grant).
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
-        wake_waiter(idx);
+        if (!woken.add(idx)) wake_waiter(idx);  // the list is full: wake this one now
         granted = true;
         continue;
       }
@@ -1016,6 +1033,7 @@ class Limiter {
       ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
       if (probe) probe_lost();
     }
+    for (uint32_t i = 0; i < woken.n; ++i) wake_waiter(woken.idx[i]);
     // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
     // the gate spending credit) the time a reading is due. Without either there is none, and
     // the grant's own wake-up is the only one: one release, one wake-up.

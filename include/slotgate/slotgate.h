@@ -47,7 +47,7 @@ typedef uint64_t slotgate_tick;
 /* Storage for one limiter. SIZE is an upper bound the library checks at build time; STORAGE
  * adds room to align it. */
 #define SLOTGATE_LIMITER_ALIGN 64
-#define SLOTGATE_LIMITER_SIZE (1984 + 80 * SLOTGATE_C_MAX_SLOTS + 96 * SLOTGATE_C_MAX_WAITERS)
+#define SLOTGATE_LIMITER_SIZE (2048 + 128 * SLOTGATE_C_MAX_SLOTS + 96 * SLOTGATE_C_MAX_WAITERS)
 #define SLOTGATE_LIMITER_STORAGE (SLOTGATE_LIMITER_SIZE + SLOTGATE_LIMITER_ALIGN - 1)
 
 #ifdef __cplusplus

@@ -36,6 +36,11 @@ constexpr uint32_t kRounds = 3000;
 constexpr uint32_t kStartTick = 0xFFFFFFFFu - 1000u;  // the tick wraps during the run
 
 using L = slotgate::Limiter<cm::Port, 8, 16>;
+// What the port promises, checked where it is built: every call may run in an interrupt; the
+// core is lock-free where the processor has exclusives (not on ARMv6-M).
+static_assert(L::kInterruptSafe, "cortex-m: the limiter is interrupt-safe");
+static_assert(L::kLockFree == cm::kHasExclusives, "cortex-m: lock-free exactly with LDREX/STREX");
+
 cm::Port g_port;
 L g_limiter(g_port);
 slotgate::Ring<Permit, 8, cm::Atomics> g_handoff;

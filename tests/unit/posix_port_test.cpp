@@ -16,6 +16,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using L = Limiter<Port, 4, 8>;
+// The posix port's notify takes no lock (atomics and a futex call) and is not for signal
+// handlers: the limiter is lock-free here, not interrupt-safe.
+static_assert(L::kLockFree && !L::kInterruptSafe, "posix: lock-free, not for signal handlers");
+static_assert(PortTraits<Port>::targeted_wakeups && PortTraits<Port>::blocking,
+              "posix: a wake-up per waiter and the wait contract");
 
 struct PosixLimiter : ::testing::Test {
   Port port;

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/config.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
@@ -404,7 +405,8 @@ class SlotTable {
   }
 
  private:
-  struct Record {
+  // A line each (where there are lines): two threads holding two slots write only their own.
+  struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
     atomic<Tick> stamp;        // Held: granted at; Cooling (and Free after it): cooldown end
     atomic<Tick> granted_at;   // the latest grant of this record, kept after it ends
@@ -474,7 +476,7 @@ class SlotTable {
   }
 
   Record records_[MaxSlots];
-  atomic<size_t> hint_;
+  alignas(kCacheLine) atomic<size_t> hint_;  // written by every claim: off the records' lines
   atomic<Counter> rescans_;
 };
 

@@ -1,4 +1,5 @@
-// A minimal bare-metal image that uses every operation of a Limiter<cortex_m::Port, 8, 16>.
+// A minimal bare-metal image that uses every operation of a Limiter<cortex_m::Port, 8, 16>,
+// the blocking acquire included.
 // scripts/footprint links it twice — with and without the limiter (SLOTGATE_BASELINE) — and
 // the difference is what the core costs.
 #include <stdint.h>
@@ -32,6 +33,8 @@ int main() {
   g_sink = static_cast<uint32_t>(g_limiter.claim(t, p));
   g_sink = static_cast<uint32_t>(g_limiter.cancel(t, now));
   g_sink = static_cast<uint32_t>(g_limiter.state(t));
+  g_sink = static_cast<uint32_t>(
+      slotgate::acquire_until(g_limiter, slotgate::Deadline<uint32_t>::at_tick(g_sink), p));
   g_sink = static_cast<uint32_t>(g_limiter.release(p, now, L::outcome_type::rejected()));
   g_sink = g_limiter.poll(now).next.at;
   g_sink = static_cast<uint32_t>(g_limiter.set_limit(g_sink, now));
