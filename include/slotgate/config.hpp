@@ -1,9 +1,18 @@
-// Build-time profile of the library. Every knob has a default; override by defining the macro
-// before including any slotgate header (or with -D on the command line).
+// Build-time profile of the library. Every knob has a default. Set them in one place: a header
+// named slotgate_profile.h anywhere on the include path is read first (ETL-style; the
+// cortex-m port ships one in ports/cortex-m/profile/, which its CMake target puts on the path
+// after the user's own directories, so a profile of yours wins). -D on the command line works
+// too.
 #pragma once
 
+#if defined(__has_include)
+#if __has_include(<slotgate_profile.h>)
+#include <slotgate_profile.h>
+#endif
+#endif
+
 // Size the hot atomics are padded to so that unrelated writers do not share a cache line.
-// Microcontrollers without a data cache set this to 4 (the ports/cortex-m profile does).
+// Microcontrollers without a data cache set this to 4 (the cortex-m profile does).
 #ifndef SLOTGATE_CACHE_LINE
 #define SLOTGATE_CACHE_LINE 64
 #endif

@@ -126,8 +126,11 @@ class Limiter {
 
   // ---- configuration ---------------------------------------------------------------------
 
-  // Apply every setting, or none: kInvalidArgument if the limit is outside 1..MaxSlots or a
-  // duration is longer than half the tick range.
+  // Apply every setting, or none: every one is checked before any is stored (kInvalidArgument
+  // if the limit is outside 1..MaxSlots or a duration is longer than half the tick range).
+  // They are stored one after another, not as one: an operation running meanwhile may see
+  // some new settings beside some old ones, each valid on its own; call it before sharing the
+  // limiter, or accept that mix for the moment it takes.
   // Clears any headroom, like set_limit; keeps what was learned. Waiters let in by a higher
   // limit are granted by the next poll (the port is notified). Lock-free, interrupt-safe, no
   // clock.

@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Compiled for every Cortex-M (the cortex_m CMake target always adds it); only ARMv6-M needs
+ * it, and elsewhere it is empty, so the compiler's own LDREX/STREX sequences stay. */
+#if defined(__ARM_ARCH_6M__)
+
 static inline uint32_t irq_save(void) {
   uint32_t primask;
   __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
@@ -55,3 +59,5 @@ SLOTGATE_RMW(__atomic_exchange_1, unsigned char, v)
 
 SLOTGATE_CAS(__atomic_compare_exchange_4, unsigned int)
 SLOTGATE_CAS(__atomic_compare_exchange_1, unsigned char)
+
+#endif /* __ARM_ARCH_6M__ */

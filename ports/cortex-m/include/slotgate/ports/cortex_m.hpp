@@ -16,7 +16,9 @@
 //              interrupts instead.
 //
 // try_acquire, release, poll, cancel, claim, pause_*, close and snapshot may be called from
-// interrupt handlers. Build with -DSLOTGATE_CACHE_LINE=4 (no data cache to pad for).
+// interrupt handlers. Put ports/cortex-m/profile on the include path (the slotgate::cortex_m
+// CMake target does): its slotgate_profile.h sets SLOTGATE_CACHE_LINE to 4 (no data cache to
+// pad for).
 #pragma once
 
 #include <stdint.h>
