@@ -31,7 +31,9 @@
 #include "slotgate/detail/episodes.hpp"
 #include "slotgate/detail/headroom.hpp"
 #include "slotgate/detail/learned_lag.hpp"
+#include "slotgate/detail/pause.hpp"
 #include "slotgate/detail/slot_table.hpp"
+#include "slotgate/detail/statistics.hpp"
 #include "slotgate/detail/ticket_table.hpp"
 #include "slotgate/detail/usage_gate.hpp"
 #include "slotgate/handles.hpp"
@@ -102,6 +104,9 @@ class Limiter {
   using Lag = detail::LearnedLag<atomics, tick_type, counter_type>;
   using Episodes = detail::RejectionEpisodes<atomics, tick_type, counter_type>;
   using Slots = detail::SlotTable<atomics, tick_type, counter_type, MaxSlots>;
+  using Stats = detail::Statistics<atomics, counter_type>;
+  using Pause = detail::Pause<atomics, word_type, tick_type, CW>;
+  using Event = detail::Event;
   static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
                 "the control word must be lock-free on this target");
   static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
@@ -116,7 +121,6 @@ class Limiter {
     limit_.store(MaxSlots, std::memory_order_relaxed);
     cooldown_.store(0, std::memory_order_relaxed);
     max_hold_.store(0, std::memory_order_relaxed);
-    paused_until_.store(0, std::memory_order_relaxed);
     last_poll_.store(0, std::memory_order_relaxed);
     polled_.store(false, std::memory_order_relaxed);
     front_.store(kNoFront, std::memory_order_relaxed);
@@ -213,7 +217,7 @@ class Limiter {
     if (CW::closed(ctl_.load(std::memory_order_relaxed))) return Status::kClosed;
     Ticket t;
     if (!tickets_.allocate(deadline, t)) {
-      bump(counters_.queue_full);
+      stats_.count(Event::kQueueFull);
       return Status::kQueueFull;
     }
     // Announce first: from here on try_acquire will not barge, and the granter may look for us.
@@ -233,14 +237,14 @@ class Limiter {
     if (!fifo_.try_push(detail::QueueEntry::make(t.index, t.generation))) {
       ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);  // relaxed: undoes ours
       tickets_.abandon(t.index);
-      bump(counters_.queue_full);
+      stats_.count(Event::kQueueFull);
       return Status::kQueueFull;
     }
     tickets_.publish(t.index);
     if (CW::closed(kick(now))) {
       // close() may have scanned before we published: fail the ticket ourselves.
       if (tickets_.close(t.index)) {
-        bump(counters_.closed_waiters);
+        stats_.count(Event::kClosedWaiters);
         kick(now);
       }
     }
@@ -294,7 +298,7 @@ class Limiter {
   // Lock-free, interrupt-safe.
   Status release(Permit p, tick_type now, outcome_type outcome = outcome_type::ok()) noexcept {
     if (!p.valid() || p.slot >= MaxSlots) {
-      bump(counters_.bad_releases);
+      stats_.count(Event::kBadReleases);
       return Status::kInvalidPermit;
     }
     Status why = Status::kOk;
@@ -308,7 +312,7 @@ class Limiter {
     const detail::SlotRelease r =
         slots_.release(p, now, cooling, counted_for(cooldown), why, &granted);
     if (r == detail::SlotRelease::kRejected) {
-      bump(counters_.bad_releases);
+      stats_.count(Event::kBadReleases);
       return why;
     }
     // A rejection first, so that no grant made for the freed slot slips in before the pause;
@@ -338,7 +342,7 @@ class Limiter {
     r.status = note_poll_time(now);
     // relaxed: clear_pause_if_over makes its own acquire look before it reads the end.
     const word_type c = ctl_.load(std::memory_order_relaxed);
-    if (CW::paused(c)) clear_pause_if_over(c, now);
+    if (CW::paused(c)) pause_.clear_if_over(ctl_, c, now);
 
     uint32_t freed = slots_.reclaim_cooled(now, covered(now));
     uint32_t lease_freed = 0;
@@ -349,7 +353,7 @@ class Limiter {
                                                      cooldown, counted_for(cooldown), lease_freed,
                                                      episodes_.probe(), probe_reclaimed);
     freed += lease_freed;
-    if (reclaimed != 0) add(counters_.reclaimed, reclaimed);
+    if (reclaimed != 0) stats_.count(Event::kReclaimed, reclaimed);
     if (probe_reclaimed) probe_lost();
 
     uint32_t expired = 0;
@@ -358,7 +362,7 @@ class Limiter {
       ++expired;
       wake_waiter(i);
     }
-    if (expired != 0) add(counters_.timed_out, expired);
+    if (expired != 0) stats_.count(Event::kTimedOut, expired);
 
     // Run the granter once: lowering occ runs (or requests) it when anyone is queued; else kick
     // it, to take in readings and adjust headroom.
@@ -373,7 +377,7 @@ class Limiter {
   // interrupt-safe.
   Status pause_until(tick_type until, tick_type now) noexcept {
     if (!Tk::before(now, until)) return Status::kOk;
-    extend_pause(until, now);
+    pause_.extend(ctl_, until, now);
     wake_poller();  // waiters' next deadline may move
     return Status::kOk;
   }
@@ -419,7 +423,7 @@ class Limiter {
       ++n;
       wake_waiter(i);
     }
-    if (n != 0) add(counters_.closed_waiters, n);
+    if (n != 0) stats_.count(Event::kClosedWaiters, n);
     kick(0);  // drop the failed tickets from the queue; no grant is made once closed
     wake_poller();
   }
@@ -450,36 +454,10 @@ class Limiter {
     s.tickets_outstanding = tickets_.outstanding();
     s.closed = CW::closed(c);
     s.paused = CW::paused(c);
-    s.paused_until = paused_until_.load(std::memory_order_relaxed);
+    s.paused_until = pause_.end();
     s.cooldown = cooldown_.load(std::memory_order_relaxed);
     s.max_hold = max_hold_.load(std::memory_order_relaxed);
-    Counters& k = s.counters;
-    k.fast_path = census.fast_grants;
-    k.from_queue = census.queue_grants;
-    k.granted = k.fast_path + k.from_queue;
-    k.cancelled = read(counters_.cancelled);
-    k.grants_returned = read(counters_.grants_returned);
-    k.timed_out = read(counters_.timed_out);
-    k.closed_waiters = read(counters_.closed_waiters);
-    k.reclaimed = read(counters_.reclaimed);
-    // Every grant is still held, or was released, reclaimed or returned by a cancel; deriving
-    // `released` keeps a statistics RMW off the release path.
-    const uint64_t ended = uint64_t(census.held) + k.reclaimed + k.grants_returned;
-    k.released = k.granted > ended ? k.granted - ended : 0;
-    k.rejected_by_upstream = read(counters_.rejected_by_upstream);
-    k.queue_full = read(counters_.queue_full);
-    k.bad_releases = read(counters_.bad_releases);
-    k.no_slot = read(counters_.no_slot);
-    k.held_back_cooldown = read(counters_.held_back_cooldown);
-    k.held_back_gate = read(counters_.held_back_gate);
-    k.held_back_headroom = read(counters_.held_back_headroom);
-    k.held_back_pause = read(counters_.held_back_pause);
-    k.held_back_probe = read(counters_.held_back_probe);
-    k.waiters_ahead = read(counters_.waiters_ahead);
-    k.clock_regressions = read(counters_.clock_regressions);
-    k.wakeups = read(counters_.wakeups);
-    k.poll_wakeups = read(counters_.poll_wakeups);
-    k.claim_rescans = census.rescans;
+    stats_.fill(s.counters, census);
     return s;
   }
 
@@ -492,7 +470,7 @@ class Limiter {
     d.merge(tickets_.next_deadline(now));
     // acquire: pairs with pause_until's release, so paused_until belongs to this pause.
     const word_type c = ctl_.load(std::memory_order_acquire);
-    if (CW::paused(c)) d.merge_after(paused_until_.load(std::memory_order_relaxed), now);
+    if (CW::paused(c)) d.merge_after(pause_.end(), now);
     const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
     const bool waiters = CW::queued(c) != 0;
     d.merge(gate_.next_deadline(now, waiters, gate_closed || headroom_.foreign() != 0));
@@ -512,13 +490,6 @@ class Limiter {
     bool retry;
   };
 
-  struct AtomicCounters {
-    atomic<counter_type> cancelled{0}, grants_returned{0}, timed_out{0}, closed_waiters{0},
-        reclaimed{0}, rejected_by_upstream{0}, queue_full{0}, bad_releases{0}, no_slot{0},
-        held_back_cooldown{0}, held_back_gate{0}, held_back_headroom{0}, held_back_pause{0},
-        held_back_probe{0}, waiters_ahead{0}, clock_regressions{0}, wakeups{0}, poll_wakeups{0};
-  };
-
   // Tickets granted by one run of the granter, woken after it lets the token go. A late
   // wake-up is harmless: an owner that already claimed, or a later ticket of the same record,
   // looks at its ticket again and sleeps on.
@@ -535,7 +506,7 @@ class Limiter {
 
   // The ticket at `idx` was granted, timed out or closed: its owner must look at it.
   void wake_waiter(uint32_t idx) noexcept {
-    bump(counters_.wakeups);
+    stats_.count(Event::kWakeups);
     if constexpr (PortTraits<Port>::targeted_wakeups)
       port_.notify_waiter(idx);
     else
@@ -543,17 +514,8 @@ class Limiter {
   }
   // Something a poll should see changed: a waiter must poll again.
   void wake_poller() noexcept {
-    bump(counters_.poll_wakeups);
+    stats_.count(Event::kPollWakeups);
     port_.notify();
-  }
-
-  // relaxed: statistics order nothing.
-  static void bump(atomic<counter_type>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
-  static void add(atomic<counter_type>& c, uint32_t n) noexcept {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
-  static uint64_t read(const atomic<counter_type>& c) noexcept {
-    return c.load(std::memory_order_relaxed);
   }
 
   // May a grant be made on control word c at `now`? For the fast path (from_queue false) queued
@@ -561,16 +523,16 @@ class Limiter {
   __attribute__((always_inline)) Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
     if (CW::closed(c)) return {Status::kClosed, false};
     if (!from_queue && CW::queued(c) != 0) {
-      bump(counters_.waiters_ahead);
+      stats_.count(Event::kWaitersAhead);
       return {Status::kWaitersAhead, false};
     }
     if (CW::paused(c)) {
-      if (clear_pause_if_over(c, now)) return {Status::kOk, true};
-      bump(counters_.held_back_pause);
+      if (pause_.clear_if_over(ctl_, c, now)) return {Status::kOk, true};
+      stats_.count(Event::kHeldBackPause);
       return {Status::kPaused, false};
     }
     if (CW::half_open(c) && CW::probe_out(c)) {  // one probe at a time
-      bump(counters_.held_back_probe);
+      stats_.count(Event::kHeldBackProbe);
       return {Status::kPaused, false};
     }
     if (CW::occ(c) >= CW::lim(c)) {
@@ -585,94 +547,18 @@ class Limiter {
       }
       const auto census = slots_.census();
       if (census.cooling != 0)
-        bump(counters_.held_back_cooldown);
+        stats_.count(Event::kHeldBackCooldown);
       else if (CW::occ(c) < limit_.load(std::memory_order_relaxed))  // relaxed: attribution only
-        bump(counters_.held_back_headroom);
+        stats_.count(Event::kHeldBackHeadroom);
       else if (!from_queue)
-        bump(counters_.no_slot);
+        stats_.count(Event::kNoSlot);
       return {Status::kNoSlot, false};
     }
     if (CW::credit(c) == 0) {
-      bump(counters_.held_back_gate);
+      stats_.count(Event::kHeldBackGate);
       return {Status::kGated, false};
     }
     return {Status::kOk, false};
-  }
-
-  // True if the pause seen in c is over at `now` (and is now cleared, by us or another), or
-  // if the pause changed since c was read: either way the caller reloads and decides again.
-  bool clear_pause_if_over(word_type c, tick_type now) noexcept {
-    constexpr word_type kPauseBits = CW::kPaused | CW::kPauseSeqMask;
-    // acquire: pairs with the flag CAS of the pause in c (set_pause_flag), so the end read
-    // below is at least the one that pause wrote; the caller's c may be a relaxed read.
-    const word_type fresh = ctl_.load(std::memory_order_acquire);
-    if ((fresh & kPauseBits) != (c & kPauseBits)) return true;
-    // relaxed: ordered by the acquire above.
-    if (!Tk::reached(paused_until_.load(std::memory_order_relaxed), now)) return false;
-    // relaxed: a failed CAS means a new pause (its sequence moved) or another field changed;
-    // either way the caller reloads and decides again.
-    ctl_.compare_exchange_strong(c, c & ~CW::kPaused, std::memory_order_relaxed,
-                                 std::memory_order_relaxed);
-    return true;
-  }
-
-  // Pause until `until` unless a later pause holds. True if this call started a new pause.
-  //
-  // The end and the flag are two words, so a pause is written in two steps: its end, then the
-  // flag. Under a set flag paused_until_ is a live pause's end; otherwise it is an old pause's
-  // (possibly one that looks like the future after the clock wrapped) or one a concurrent
-  // pause wrote and has not flagged yet, and a racing pause cannot tell which. So each pause
-  // checks again once flagged: its own end must still hold, and if another pause flagged
-  // between its look and its flag, so must the end it overwrote.
-  bool extend_pause(tick_type until, tick_type now) noexcept {
-    // acquire: pairs with a pause's flag CAS, so paused_until, read after it, is at least the
-    // end that pause wrote.
-    bool live = CW::paused(ctl_.load(std::memory_order_acquire));
-    tick_type replaced = paused_until_.load(std::memory_order_relaxed);
-    const bool judged_live = live;
-    for (;;) {
-      if (live && Tk::before(now, replaced) && !Tk::before(replaced, until)) return false;
-      // relaxed: the flag CAS below publishes it.
-      if (paused_until_.compare_exchange_strong(replaced, until, std::memory_order_relaxed,
-                                                std::memory_order_relaxed))
-        break;
-      live = true;  // written meanwhile by a pause under way
-    }
-    const bool started = set_pause_flag();
-    bool raised = raise_pause_end(until);
-    // Another pause flagged between our look and our flag: the end we overwrote may have been
-    // its, written before it flagged. (It may instead have been an old end that looks like
-    // the future — one resume() cancelled, or one from half the clock's range ago; raising to
-    // it then pauses no longer than that old pause would have.)
-    if (!started && !judged_live && Tk::before(now, replaced))
-      raised = raise_pause_end(replaced) || raised;
-    if (raised) set_pause_flag();  // a poll may have cleared the flag against the lower end
-    return started;
-  }
-
-  // Set the pause flag under a new sequence. True if it was clear.
-  bool set_pause_flag() noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    // acq_rel: release pairs with the acquire load of the word before paused_until is read
-    // (poll, admit, next_deadline, extend_pause); acquire pairs with an earlier pause's flag,
-    // so the re-check after this sees the end that pause wrote before flagging.
-    while (!ctl_.compare_exchange_weak(c, CW::with_new_pause(c), std::memory_order_acq_rel,
-                                       std::memory_order_relaxed)) {
-    }
-    return !CW::paused(c);
-  }
-
-  // Raise paused_until_ to `to` if it is earlier; true if it wrote. Called once our own end
-  // is written, so the values it compares are pauses' under way and the wrap-safe order holds.
-  bool raise_pause_end(tick_type to) noexcept {
-    // relaxed: the flag CAS that follows a raise publishes it; a stale value fails the CAS.
-    tick_type cur = paused_until_.load(std::memory_order_relaxed);
-    while (Tk::before(cur, to)) {
-      if (paused_until_.compare_exchange_weak(cur, to, std::memory_order_relaxed,
-                                              std::memory_order_relaxed))
-        return true;
-    }
-    return false;
   }
 
   // A rejection: it starts an episode if the limiter was open, or if it is the half-open
@@ -682,14 +568,14 @@ class Limiter {
   // one probe goes when the pause ends.
   void on_upstream_rejection(tick_type now, outcome_type outcome, bool probe,
                              tick_type granted) noexcept {
-    bump(counters_.rejected_by_upstream);
+    stats_.count(Event::kRejectedByUpstream);
     tick_type retry = outcome.retry_after;
     if (!Tk::valid_duration(retry)) retry = Tk::kMaxDuration;
     word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     for (;;) {
       const bool ends_probe = probe && CW::half_open(c) && CW::probe_out(c);
       if (CW::half_open(c) && !ends_probe) {  // part of the episode under way
-        if (outcome.has_retry_after && retry != 0) extend_pause(tick_type(now + retry), now);
+        if (outcome.has_retry_after && retry != 0) pause_.extend(ctl_, tick_type(now + retry), now);
         wake_poller();
         return;
       }
@@ -701,7 +587,7 @@ class Limiter {
     }
     const bool was_open = !CW::half_open(c);
     const tick_type d = episodes_.settle(episodes_.begin(now), outcome.has_retry_after, retry);
-    if (d != 0) extend_pause(tick_type(now + d), now);
+    if (d != 0) pause_.extend(ctl_, tick_type(now + d), now);
     clear_flags(CW::kProbeOut);  // the pause now holds grants; its end lets one probe go
     if (headroom_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
       sync_effective_limit(now);
@@ -1100,7 +986,7 @@ class Limiter {
           governed = true;
           kick(now);
           if (reading_pending()) {
-            bump(counters_.held_back_gate);
+            stats_.count(Event::kHeldBackGate);
             return Status::kGated;
           }
           c = ctl_.load(std::memory_order_relaxed);
@@ -1145,12 +1031,12 @@ class Limiter {
       if (!tickets_.retire(t.index, w)) continue;  // a grant, timeout or close came first
       switch (phase) {
         case Phase::kWaiting:
-          bump(counters_.cancelled);
+          stats_.count(Event::kCancelled);
           kick(now);  // let the granter drop the entry, reopening the fast path if it was last
           return Status::kOk;
         case Phase::kGranted:
           if (cancel) {
-            bump(counters_.grants_returned);
+            stats_.count(Event::kGrantsReturned);
             Status why = Status::kOk;
             const bool probe = episodes_.is_probe(p);
             // No cooldown, and nothing for the gate to count: the upstream never saw it. A
@@ -1179,7 +1065,7 @@ class Limiter {
     const bool seen = polled_.load(std::memory_order_relaxed);
     for (;;) {
       if (seen && Tk::before(now, prev)) {
-        bump(counters_.clock_regressions);
+        stats_.count(Event::kClockRegressions);
         return Status::kClockWentBackwards;
       }
       if (last_poll_.compare_exchange_weak(prev, now, std::memory_order_relaxed,
@@ -1195,11 +1081,11 @@ class Limiter {
   alignas(kCacheLine) atomic<uint32_t> limit_;
   atomic<tick_type> cooldown_;
   atomic<tick_type> max_hold_;
-  atomic<tick_type> paused_until_;
   atomic<tick_type> last_poll_;
   atomic<bool> polled_;
   atomic<uint32_t> front_;
-  AtomicCounters counters_;
+  Stats stats_;
+  Pause pause_;
   Gate gate_;
   Headroom headroom_;
   Lag lag_;

@@ -99,11 +99,12 @@ class Port {
 
   // Something a poll should see changed: wake the poller. Lock-free, as notify_waiter.
   void notify() noexcept {
-    // seq_cst fence: the change the core made before this (possibly a relaxed store) against
-    // the poller's role store in begin_wait / wait_token / wait, which each fence or RMW in
-    // seq_cst before they poll: either we see the poller, or its poll sees the change.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    const uint32_t p = poller_.load(std::memory_order_seq_cst);
+    // An RMW, not a load: the change the core made before this (possibly a relaxed store)
+    // against the role RMWs of begin_wait / wait_token / wait / end_wait, made before their
+    // owner looks at the limiter. Either ours comes later in the role's modification order
+    // (we read that owner's role), or theirs does and acquires our release (their look sees
+    // the change). A load would need a fence (which ThreadSanitizer does not model).
+    const uint32_t p = poller_.fetch_add(0, std::memory_order_seq_cst);
     if (p != kNoPoller)
       poke(spots_[p]);
     else
@@ -162,14 +163,10 @@ class Port {
   // Lock-free.
   bool end_wait(uint32_t waiter) noexcept {
     uint32_t me = waiter % kParkingSpots;
-    // seq_cst: the role store of the Dekker pair in notify(); the fence orders the caller's
-    // look at the limiter after it (either that look sees a change, or the change's notify()
-    // saw the role free and handed it on).
-    if (!poller_.compare_exchange_strong(me, kNoPoller, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed))
-      return false;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    return true;
+    // seq_cst: a role RMW of the pair in notify(): either the caller's look at the limiter
+    // after this sees a change, or the change's notify() saw the role free and handed it on.
+    return poller_.compare_exchange_strong(me, kNoPoller, std::memory_order_seq_cst,
+                                           std::memory_order_relaxed);
   }
 
   // Give the free poller role to a parked waiter and wake it to poll. Lock-free.
@@ -253,9 +250,9 @@ class Port {
   }
 
   void poke(Spot& s) noexcept {
-    // seq_cst fence: whatever the core changed before this (the ticket's CAS) is ordered
-    // before the word's RMW for a waiter that reads the word (see wait_token).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // seq_cst (a release among others): whatever the core changed before this (the ticket's
+    // CAS) happens before the look of a waiter whose token read sees the new word (see
+    // wait_token).
     s.word.fetch_add(1, std::memory_order_seq_cst);
     // seq_cst: see wait().
     if (s.sleepers.load(std::memory_order_seq_cst) == 0) return;
