@@ -62,6 +62,12 @@ static_assert(sizeof(slotgate_counters) == sizeof(slotgate::Counters),
               "slotgate_counters must mirror slotgate::Counters");
 
 static_assert(sizeof(Impl) <= SLOTGATE_LIMITER_SIZE, "SLOTGATE_LIMITER_SIZE is too small");
+// The formula in slotgate.h is written for the widest layout (64-bit ticks, 64-byte lines):
+// there it must also stay close, so that a layout change that shrinks the limiter cannot leave
+// the formula behind either (elsewhere it is only an upper bound).
+static_assert(SLOTGATE_C_TICK_BITS != 64 || slotgate::kCacheLine != 64 ||
+                  SLOTGATE_LIMITER_SIZE <= sizeof(Impl) + 512,
+              "SLOTGATE_LIMITER_SIZE has drifted far above the limiter: tighten its formula");
 static_assert(alignof(Impl) <= SLOTGATE_LIMITER_ALIGN, "SLOTGATE_LIMITER_ALIGN is too small");
 static_assert(SLOTGATE_LIMITER_STORAGE >= sizeof(Impl) + alignof(Impl) - 1,
               "SLOTGATE_LIMITER_STORAGE leaves no room to align");
