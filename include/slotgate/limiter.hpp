@@ -580,7 +580,10 @@ class Limiter {
         return;
       }
       // acq_rel: release orders our slot release before grants resume; acquire pairs with the
-      // CAS that ended the last episode (end_probe), so its bookkeeping happens before ours.
+      // CAS that ended the last episode (end_probe). Not shown by the model suite (weakening
+      // either half is not caught), and the acquire does less than it seems: end_probe calls
+      // episodes_.opened() after its CAS, so that bookkeeping is not published by it (it is
+      // relaxed atomics; a stale read costs one backoff step, not a race). Open work.
       if (ctl_.compare_exchange_weak(c, c | CW::kHalfOpen | CW::kProbeOut,
                                      std::memory_order_acq_rel, std::memory_order_relaxed))
         break;
@@ -614,7 +617,8 @@ class Limiter {
     word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     while (CW::half_open(c) && CW::probe_out(c)) {
       // acq_rel: release publishes the episode's end (episodes_.opened after us is ordered by
-      // our own program order for our own reads; a new episode's CAS acquires this).
+      // our own program order for our own reads; a new episode's CAS acquires this). Not shown
+      // by the model suite either (see on_upstream_rejection). Open work.
       if (ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_acq_rel,
                                      std::memory_order_relaxed))
         return true;
