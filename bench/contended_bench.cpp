@@ -41,7 +41,7 @@ void contended_slotgate(benchmark::State& state) {
     // thread's loop is over (the benchmark joins them at its end barrier).
     const auto k = g_lim->snapshot().counters;
     state.counters["queued_share"] = k.granted > 0 ? double(k.from_queue) / double(k.granted) : 0;
-    state.counters["parks_per_op"] =
+    state.counters["wake_calls_per_op"] =
         k.granted > 0 ? double(g_port->wake_calls()) / double(k.granted) : 0;
   }
 }

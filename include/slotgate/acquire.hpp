@@ -154,13 +154,22 @@ class PermitGuard {
 };
 
 // The acquires, handing back a guard.
+namespace detail {
+// A permit the acquire in `s` filled goes into the guard.
+template <class Limiter>
+Status into_guard(Limiter& limiter, Status s, const Permit& p,
+                  PermitGuard<Limiter>& guard) noexcept {
+  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
+  return s;
+}
+}  // namespace detail
+
 template <class Limiter>
 Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
                      PermitGuard<Limiter>& guard) noexcept {
   Permit p;
   const Status s = acquire_until(limiter, deadline, p);
-  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
-  return s;
+  return detail::into_guard(limiter, s, p, guard);
 }
 
 template <class Limiter>
@@ -168,16 +177,14 @@ Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout,
                    PermitGuard<Limiter>& guard) noexcept {
   Permit p;
   const Status s = acquire_for(limiter, timeout, p);
-  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
-  return s;
+  return detail::into_guard(limiter, s, p, guard);
 }
 
 template <class Limiter>
 Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard) noexcept {
   Permit p;
   const Status s = acquire(limiter, p);
-  if (s == Status::kOk) guard = PermitGuard<Limiter>(limiter, p);
-  return s;
+  return detail::into_guard(limiter, s, p, guard);
 }
 
 }  // namespace slotgate

@@ -340,7 +340,7 @@ class Limiter {
   poll_result poll(tick_type now) noexcept {
     poll_result r;
     r.status = note_poll_time(now);
-    // relaxed: clear_pause_if_over makes its own acquire look before it reads the end.
+    // relaxed: pause_.clear_if_over makes its own acquire look before it reads the end.
     const word_type c = ctl_.load(std::memory_order_relaxed);
     if (CW::paused(c)) pause_.clear_if_over(ctl_, c, now);
 
@@ -396,7 +396,7 @@ class Limiter {
     // relaxed: re-checked by the CAS.
     word_type c = ctl_.load(std::memory_order_relaxed);
     // relaxed: clearing the flags publishes nothing; a reader that sees the pause flag clear
-    // reads no pause data (paused_until is read only under a set flag).
+    // reads no pause data (the pause's end is read only under a set flag).
     while ((c & kEpisode) != 0 &&
            !ctl_.compare_exchange_weak(c, c & ~kEpisode, std::memory_order_relaxed,
                                        std::memory_order_relaxed)) {
@@ -468,7 +468,7 @@ class Limiter {
     // relaxed: an independent setting.
     deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed), now);
     d.merge(tickets_.next_deadline(now));
-    // acquire: pairs with pause_until's release, so paused_until belongs to this pause.
+    // acquire: pairs with the pause's flag CAS (detail/pause.hpp), so its end belongs to it.
     const word_type c = ctl_.load(std::memory_order_acquire);
     if (CW::paused(c)) d.merge_after(pause_.end(), now);
     const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
@@ -871,7 +871,6 @@ class Limiter {
   void run_grants(tick_type now) noexcept {
     now = newest(now);
     govern(now);
-    bool granted = false;
     // Waiters granted are woken once the token is let go: a wake-up can be a system call (or
     // get us preempted), and while we hold the token no other release can grant anyone.
     WakeList woken;
@@ -917,7 +916,6 @@ class Limiter {
         // ticket's own release (tickets_.grant).
         ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
         if (!woken.add(idx)) wake_waiter(idx);  // the list is full: wake this one now
-        granted = true;
         continue;
       }
       // The waiter left between our look and our grant: give the slot straight back. The next
@@ -930,9 +928,10 @@ class Limiter {
     // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
     // the gate spending credit) the time a reading is due. Without either there is none, and
     // the grant's own wake-up is the only one: one release, one wake-up.
+    // (The list is empty exactly when nothing was granted: a full one keeps its eight.)
     // relaxed x2: hints, as for every wake-up.
-    if (granted && (max_hold_.load(std::memory_order_relaxed) != 0 ||
-                    (kHasUsageSource && !CW::gate_open(ctl_.load(std::memory_order_relaxed)))))
+    if (woken.n != 0 && (max_hold_.load(std::memory_order_relaxed) != 0 ||
+                         (kHasUsageSource && !CW::gate_open(ctl_.load(std::memory_order_relaxed)))))
       wake_poller();
   }
 
@@ -965,7 +964,7 @@ class Limiter {
   __attribute__((noinline)) Status take_slot_slow(tick_type now, bool from_queue,
                                                   bool& probe) noexcept {
     // relaxed (this and the reloads): admission reads only the word (a pause's end is read
-    // under clear_pause_if_over's own acquire); the CAS below orders what follows.
+    // under pause_.clear_if_over's own acquire); the CAS below orders what follows.
     word_type c = ctl_.load(std::memory_order_relaxed);
     bool governed = from_queue;  // the granter has just judged the gate itself
     for (;;) {

@@ -127,11 +127,6 @@ struct AcquireSpins : std::integral_constant<int, 0> {};
 template <class Port>
 struct AcquireSpins<Port, std::void_t<decltype(Port::kAcquireSpins), decltype(Port::relax())>>
     : std::integral_constant<int, Port::kAcquireSpins> {};
-template <class Port, class = void>
-struct TicksPerSecond : std::integral_constant<uint64_t, 0> {};
-template <class Port>
-struct TicksPerSecond<Port, std::void_t<decltype(Port::kTicksPerSecond)>>
-    : std::integral_constant<uint64_t, Port::kTicksPerSecond> {};
 }  // namespace detail
 
 // What a port promises, with the defaults of a port that says nothing. The limiter's own
@@ -144,7 +139,6 @@ struct PortTraits {
   static constexpr bool targeted_wakeups = HasNotifyWaiter<Port>::value;
   static constexpr bool blocking = HasWaitContract<Port>::value;
   static constexpr int acquire_spins = detail::AcquireSpins<Port>::value;
-  static constexpr uint64_t ticks_per_second = detail::TicksPerSecond<Port>::value;  // 0: unknown
 };
 
 template <class Port, bool = HasNotifyWaiter<Port>::value>
