@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "../scenarios/core_scenarios.hpp"
+#include "checker.hpp"
 #include "semihost.hpp"
 #include "slotgate/limiter.hpp"
 #include "slotgate/ports/cortex_m.hpp"
@@ -13,20 +14,6 @@ namespace {
 using slotgate::Permit;
 using slotgate::Status;
 namespace cm = slotgate::cortex_m;
-
-struct Checker {
-  uint32_t passed = 0, failed = 0;
-  void operator()(bool ok, const char* what) {
-    if (ok) {
-      ++passed;
-      return;
-    }
-    ++failed;
-    semihost::write("FAILED: ");
-    semihost::write(what);
-    semihost::write("\n");
-  }
-};
 
 // ---- the interrupt test ----------------------------------------------------------------------
 // Main acquires permits and hands them to the SysTick handler, which releases them (and now and
@@ -208,9 +195,5 @@ int main() {
 #ifdef SLOTGATE_FAIL_ON_PURPOSE
   check(false, "a check that fails on purpose (proves a failure fails the test)");
 #endif
-  semihost::write_uint(check.passed);
-  semihost::write(" passed, ");
-  semihost::write_uint(check.failed);
-  semihost::write(" failed\n");
-  return check.failed == 0 ? 0 : 1;
+  return check.report() ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 // Minimal Cortex-M startup for the test firmware: vector table, .data/.bss, constructors,
-// main, then a semihosting exit with main's verdict.
+// main, then a semihosting exit with main's verdict. An RTOS supplies SVC_Handler and
+// PendSV_Handler (they fault otherwise); firmware built for hardware floating point has the
+// FPU switched on first.
 #include <stdint.h>
 
 #include "semihost.hpp"
@@ -11,7 +13,20 @@ extern void (*__init_array_end[])();
 int main();
 void SysTick_Handler();
 
+[[noreturn]] void Fault_Handler();
+__attribute__((weak)) void SVC_Handler() {
+  Fault_Handler();
+}
+__attribute__((weak)) void PendSV_Handler() {
+  Fault_Handler();
+}
+
 [[noreturn]] void Reset_Handler() {
+#if defined(__ARM_FP)
+  // CPACR: full access to CP10 and CP11, before any floating-point instruction.
+  *reinterpret_cast<volatile uint32_t*>(0xE000ED88u) |= 0xFu << 20;
+  __asm volatile("dsb\n isb" ::: "memory");
+#endif
   const uint32_t* src = &__data_load;
   for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
   for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
@@ -36,10 +51,10 @@ __attribute__((section(".vectors"), used)) void* const g_vectors[16] = {
     nullptr,
     nullptr,
     nullptr,
-    reinterpret_cast<void*>(Fault_Handler),  // SVCall
+    reinterpret_cast<void*>(SVC_Handler),
     reinterpret_cast<void*>(Fault_Handler),  // DebugMonitor
     nullptr,
-    reinterpret_cast<void*>(Fault_Handler),  // PendSV
+    reinterpret_cast<void*>(PendSV_Handler),
     reinterpret_cast<void*>(SysTick_Handler),
 };
 }

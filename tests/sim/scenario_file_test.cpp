@@ -55,7 +55,9 @@ TEST(ScenarioFile, LoadsEveryKey) {
   EXPECT_EQ(s.retry_after, 5000u);
 }
 
+// Each case has its own name and file: ctest runs every case in its own process, in parallel.
 struct Bad {
+  const char* name;
   const char* body;
   const char* expect;  // the part of the error after "FILE:"
 };
@@ -63,7 +65,8 @@ struct Bad {
 class BadScenario : public ::testing::TestWithParam<Bad> {};
 
 TEST_P(BadScenario, NamesFileLineAndKey) {
-  const std::string path = write("bad.scenario", GetParam().body);
+  const std::string path =
+      write(std::string("bad-") + GetParam().name + ".scenario", GetParam().body);
   Scenario s;
   std::string error;
   EXPECT_FALSE(load_scenario(path, s, error));
@@ -73,15 +76,17 @@ TEST_P(BadScenario, NamesFileLineAndKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Mistakes, BadScenario,
-    ::testing::Values(Bad{"cap = 4\ncolour = blue\n", ":2: colour: unknown key"},
-                      Bad{"lag_out_ms = -5\n", ":1: lag_out_ms: must not be negative"},
-                      Bad{"\n\ncap = 0\n", ":3: cap: must be at least 1"},
-                      Bad{"agents = 0\n", ":1: agents: must be at least 1"},
-                      Bad{"agents = -3\n", ":1: agents: must not be negative"},
-                      Bad{"think_ms = 500..100\n", ":1: think_ms: range upper bound below"},
-                      Bad{"cap 4\n", ":1: cap 4: expected 'key = value'"},
-                      Bad{"penalty = maybe\n", ":1: penalty: one of none, shrink, refuse"},
-                      Bad{"seed = 12abc\n", ":1: seed: not a whole number"}));
+    ::testing::Values(
+        Bad{"UnknownKey", "cap = 4\ncolour = blue\n", ":2: colour: unknown key"},
+        Bad{"NegativeLag", "lag_out_ms = -5\n", ":1: lag_out_ms: must not be negative"},
+        Bad{"ZeroCap", "\n\ncap = 0\n", ":3: cap: must be at least 1"},
+        Bad{"ZeroAgents", "agents = 0\n", ":1: agents: must be at least 1"},
+        Bad{"NegativeAgents", "agents = -3\n", ":1: agents: must not be negative"},
+        Bad{"InvertedRange", "think_ms = 500..100\n", ":1: think_ms: range upper bound below"},
+        Bad{"NoEquals", "cap 4\n", ":1: cap 4: expected 'key = value'"},
+        Bad{"UnknownPenalty", "penalty = maybe\n", ":1: penalty: one of none, shrink, refuse"},
+        Bad{"NotANumber", "seed = 12abc\n", ":1: seed: not a whole number"}),
+    [](const ::testing::TestParamInfo<Bad>& p) { return std::string(p.param.name); });
 
 }  // namespace
 }  // namespace sim
