@@ -1,7 +1,8 @@
 // Minimal Cortex-M startup for the test firmware: vector table, .data/.bss, constructors,
 // main, then a semihosting exit with main's verdict. An RTOS supplies SVC_Handler and
-// PendSV_Handler (they fault otherwise); firmware built for hardware floating point has the
-// FPU switched on first.
+// PendSV_Handler, and firmware that uses a peripheral interrupt IRQ_Handler (all of the first
+// 32 external interrupts come there; it reads IPSR to tell which); each faults otherwise.
+// Firmware built for hardware floating point has the FPU switched on first.
 #include <stdint.h>
 
 #include "semihost.hpp"
@@ -18,6 +19,9 @@ __attribute__((weak)) void SVC_Handler() {
   Fault_Handler();
 }
 __attribute__((weak)) void PendSV_Handler() {
+  Fault_Handler();
+}
+__attribute__((weak)) void IRQ_Handler() {
   Fault_Handler();
 }
 
@@ -39,7 +43,11 @@ __attribute__((weak)) void PendSV_Handler() {
   semihost::exit(false);
 }
 
-__attribute__((section(".vectors"), used)) void* const g_vectors[16] = {
+#define SLOTGATE_IRQ reinterpret_cast<void*>(IRQ_Handler)
+#define SLOTGATE_IRQ8                                                                 \
+  SLOTGATE_IRQ, SLOTGATE_IRQ, SLOTGATE_IRQ, SLOTGATE_IRQ, SLOTGATE_IRQ, SLOTGATE_IRQ, \
+      SLOTGATE_IRQ, SLOTGATE_IRQ
+__attribute__((section(".vectors"), used)) void* const g_vectors[16 + 32] = {
     &__stack_top,
     reinterpret_cast<void*>(Reset_Handler),
     reinterpret_cast<void*>(Fault_Handler),  // NMI
@@ -56,5 +64,11 @@ __attribute__((section(".vectors"), used)) void* const g_vectors[16] = {
     nullptr,
     reinterpret_cast<void*>(PendSV_Handler),
     reinterpret_cast<void*>(SysTick_Handler),
+    SLOTGATE_IRQ8,
+    SLOTGATE_IRQ8,
+    SLOTGATE_IRQ8,
+    SLOTGATE_IRQ8,  // external interrupts 0..31
 };
+#undef SLOTGATE_IRQ8
+#undef SLOTGATE_IRQ
 }
