@@ -11,7 +11,11 @@
 #define configCPU_CLOCK_HZ 25000000u
 #define configTICK_RATE_HZ 1000u
 #define configMAX_PRIORITIES 8
+#ifdef SLOTGATE_FREERTOS_SMALL_RAM /* the micro:bit: 16 KiB of RAM in all */
+#define configMINIMAL_STACK_SIZE 128
+#else
 #define configMINIMAL_STACK_SIZE 256
+#endif
 #define configMAX_TASK_NAME_LEN 8
 #define configTICK_TYPE_WIDTH_IN_BITS TICK_TYPE_WIDTH_32_BITS
 /* The tick wraps during the run: slotgate compares ticks wrap-safely, and this proves it. */
@@ -40,6 +44,12 @@
 #define configUSE_TRACE_FACILITY 0
 #define configGENERATE_RUN_TIME_STATS 0
 #define configUSE_STATS_FORMATTING_FUNCTIONS 0
+
+/* The ARMv6-M port (ARM_CM0) asks for these; the M3 and M4F ports ignore them. */
+#define configENABLE_MPU 0
+#define configENABLE_FPU 0
+#define configENABLE_TRUSTZONE 0
+#define configRUN_FREERTOS_SECURE_ONLY 0
 
 /* QEMU does not model the NVIC's priority bits: the kernel runs at the lowest priority, and
  * FromISR calls are allowed up to 0x40. */

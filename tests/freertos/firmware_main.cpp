@@ -92,8 +92,9 @@ std::atomic<bool> g_isr_takes{false};
 std::atomic<uint32_t> g_rounds[kWorkers];
 std::atomic<uint32_t> g_grants{0}, g_timeouts{0};
 std::atomic<uint32_t> g_isr_releases{0}, g_isr_rejections{0}, g_isr_grants{0}, g_isr_bad{0};
-slotgate::Ring<Permit, 8> g_to_isr;  // permits the workers hand to the interrupt to release
-std::atomic<uint32_t> g_handed{0};   // ... counted
+slotgate::Ring<Permit, 8, rt::Atomics>
+    g_to_isr;                       // permits the workers hand to the interrupt to release
+std::atomic<uint32_t> g_handed{0};  // ... counted
 // The interrupt's own ticket and permit: touched only by the interrupt.
 slotgate::Ticket g_isr_ticket;
 Permit g_isr_permit;
@@ -374,9 +375,16 @@ struct TaskMemory {
     return xTaskCreateStatic(f, name, Words, arg, priority, stack, &tcb);
   }
 };
+// Stacks in words; the micro:bit has 16 KiB of RAM for everything.
+#ifdef SLOTGATE_FREERTOS_SMALL_RAM
+TaskMemory<320> g_controller_memory;
+TaskMemory<160> g_feeder_memory;
+TaskMemory<288> g_worker_memory[kWorkers];
+#else
 TaskMemory<1024> g_controller_memory;
 TaskMemory<512> g_feeder_memory;
 TaskMemory<512> g_worker_memory[kWorkers];
+#endif
 
 }  // namespace
 

@@ -17,11 +17,17 @@
 // the port works with configSUPPORT_DYNAMIC_ALLOCATION 0.
 //
 // Interrupts. Every function of the limiter that does not block (try_acquire, release, poll,
-// cancel, claim, pause_*, close, snapshot) may run in an interrupt handler whose priority is at
-// or below configMAX_SYSCALL_INTERRUPT_PRIORITY (numerically at or above it on Cortex-M), like
-// any FreeRTOS "FromISR" function; the port then uses the FromISR forms and requests a context
-// switch when a higher-priority task was woken. Above that priority: nothing of slotgate. The
-// blocking acquires are for tasks only, after vTaskStartScheduler.
+// enqueue, claim, cancel, state, pause_*, close, snapshot) may run in an interrupt handler
+// whose priority is at or below configMAX_SYSCALL_INTERRUPT_PRIORITY (numerically at or above
+// it on Cortex-M), like any FreeRTOS "FromISR" function; the port then uses the FromISR forms
+// and requests a context switch when a higher-priority task was woken. Above that priority:
+// nothing of slotgate. The blocking acquires are for tasks only, after vTaskStartScheduler.
+// Nothing of slotgate inside a critical section of your own (it makes kernel calls).
+//
+// Progress: the port's functions that do not block take a kernel critical section (a few
+// dozen instructions with interrupts masked up to the syscall priority) and give at most one
+// notification; none waits for another task. Clock: TickType_t ticks from the kernel, wrapping
+// (the core compares them wrap-safely).
 //
 // Single core only (configNUMBER_OF_CORES 1): the port's waiter table is guarded by kernel
 // critical sections, and a task handle is only used while the scheduler cannot run its task.
@@ -82,6 +88,23 @@ constexpr TickType_t ms_to_ticks(uint32_t ms) noexcept {
   return static_cast<TickType_t>((static_cast<uint64_t>(ms) * kTicksPerSecond + 999u) / 1000u);
 }
 
+#if defined(__ARM_ARCH_6M__)
+// ARMv6-M (Cortex-M0/M0+) has no atomic read-modify-write: the compiler calls __atomic_*
+// helpers, which the cortex-m port's src/armv6m_atomics.c implements by masking interrupts
+// (link slotgate::cortex_m). Word-sized loads and stores are single instructions.
+struct Atomics {
+  template <class T>
+  using atomic = std::atomic<T>;
+  template <class T>
+  using var = PlainVar<T>;
+  template <class T>
+  static constexpr bool always_lock_free = sizeof(T) <= 4;
+  static constexpr bool kLockFree = false;
+};
+#else
+using Atomics = StdAtomics;
+#endif
+
 // A kernel critical section in whichever form the context needs. Task and interrupt context
 // (at or below configMAX_SYSCALL_INTERRUPT_PRIORITY); nests.
 class CriticalSection {
@@ -114,7 +137,7 @@ class Port {
   using tick_type = TickType_t;
   using word_type = uint32_t;
   using counter_type = uint32_t;
-  using atomics = StdAtomics;
+  using atomics = freertos::Atomics;
   static constexpr uint64_t kTicksPerSecond = freertos::kTicksPerSecond;
   // notify() and notify_waiter() may run in interrupts (at or below the syscall priority) and
   // enter a kernel critical section, as every FreeRTOS notification does: the limiter's calls
@@ -127,7 +150,7 @@ class Port {
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
 
-  // The tick count, in tasks and interrupts. Wait-free.
+  // The tick count. Tasks and interrupts; wait-free.
   static tick_type now() noexcept {
     return in_isr() ? xTaskGetTickCountFromISR() : xTaskGetTickCount();
   }
@@ -140,7 +163,7 @@ class Port {
   void notify_waiter(uint32_t waiter) noexcept {
     Notifier n(*this);
     const CriticalSection cs;
-    n.task = spots_[waiter % kSpots];
+    n.set(spots_[waiter % kSpots]);
   }
 
   // Something a poll should see changed: notify the poller, or give the free role to a waiting
@@ -148,14 +171,14 @@ class Port {
   void notify() noexcept {
     Notifier n(*this);
     const CriticalSection cs;
-    n.task = poller_ != kNoPoller ? spots_[poller_] : take_free_role(kSpots - 1);
+    n.set(poller_ != kNoPoller ? spots_[poller_] : take_free_role(kSpots - 1));
   }
 
   // ---- the wait contract (port.hpp); tasks only ----------------------------------------------
 
   // The task takes the spot of its ticket and, as the newest waiter, the poller role. A
   // notification left pending from an earlier wait is dropped first: none for this ticket can
-  // have been given before the spot named this task.
+  // have been given before the spot named this task. Tasks only; a critical section.
   void begin_wait(uint32_t waiter) noexcept {
     xTaskNotifyStateClearIndexed(nullptr, kNotifyIndex);
     ulTaskNotifyValueClearIndexed(nullptr, kNotifyIndex, ~0u);
@@ -172,7 +195,7 @@ class Port {
   }
 
   // Nothing to read: a notification given after this and before the block stays pending.
-  // Takes the poller role if it is free. Wait-free but for the critical section.
+  // Takes the poller role if it is free. Tasks only; a critical section.
   uint32_t wait_token(uint32_t waiter) noexcept {
     const CriticalSection cs;
     if (poller_ == kNoPoller && owns(waiter)) poller_ = waiter % kSpots;
@@ -212,7 +235,8 @@ class Port {
     unblock();
   }
 
-  // The task leaves its spot; true if it held the poller role, which it has let go.
+  // The task leaves its spot; true if it held the poller role, which it has let go. Tasks
+  // only; a critical section.
   bool end_wait(uint32_t waiter) noexcept {
     const CriticalSection cs;
     if (!owns(waiter)) return false;
@@ -223,16 +247,18 @@ class Port {
     return true;
   }
 
-  // Give the free poller role to another waiting task and notify it to poll.
+  // Give the free poller role to another waiting task and notify it to poll. Tasks only; a
+  // critical section and at most one notification.
   void hand_off(uint32_t waiter) noexcept {
     Notifier n(*this);
     const CriticalSection cs;
-    if (poller_ == kNoPoller) n.task = take_free_role(waiter % kSpots);
+    if (poller_ == kNoPoller) n.set(take_free_role(waiter % kSpots));
   }
 
   // ---- observing (tests) ---------------------------------------------------------------------
 
-  // Tasks in the waiter table, and those of them blocked in wait() now.
+  // Tasks in the waiter table, and those of them blocked in wait() now. Tasks and interrupts;
+  // a critical section.
   uint32_t waiting() const noexcept {
     const CriticalSection cs;
     return registered_;
@@ -253,39 +279,39 @@ class Port {
  protected:
   // A task to notify once the critical section is over: FreeRTOS API calls are not made inside
   // one. The handle stays usable until the notification: in an interrupt no task runs before
-  // the handler returns, and in a task the scheduler is suspended from the look to the give,
-  // so the task cannot leave its wait, let alone be deleted. The caller's own task is not
-  // notified: it is running, and will look at its ticket before it blocks.
+  // the handler returns, and in a task the scheduler is suspended (inside the critical section
+  // that found the task) until the notification is given, so the task cannot leave its wait,
+  // let alone be deleted. A found task means a task waits, so the scheduler runs. The
+  // caller's own task is not notified: it is running, and looks at its ticket before it blocks.
   class Notifier {
    public:
     // `counted`: a wake-up of a waiter (notifications() counts those alone).
     explicit Notifier(Port& port, bool counted = true) noexcept
-        : port_(port), isr_(in_isr()), counted_(counted) {
-      if (!isr_) vTaskSuspendAll();
+        : port_(port), isr_(in_isr()), counted_(counted) {}
+    // Inside the critical section: the task to notify, or nullptr.
+    void set(TaskHandle_t task) noexcept {
+      if (task == nullptr || (!isr_ && task == xTaskGetCurrentTaskHandle())) return;
+      task_ = task;
+      if (!isr_) vTaskSuspendAll();  // a counter: allowed in a critical section
     }
     ~Notifier() {
+      if (task_ == nullptr) return;
+      if (counted_) port_.count_notification();
       if (isr_) {
-        if (task != nullptr) {
-          BaseType_t higher_woken = pdFALSE;
-          vTaskNotifyGiveIndexedFromISR(task, kNotifyIndex, &higher_woken);
-          if (counted_) port_.count_notification();
-          portYIELD_FROM_ISR(higher_woken);
-        }
+        BaseType_t higher_woken = pdFALSE;
+        vTaskNotifyGiveIndexedFromISR(task_, kNotifyIndex, &higher_woken);
+        portYIELD_FROM_ISR(higher_woken);
         return;
       }
-      if (task != nullptr && task != xTaskGetCurrentTaskHandle()) {
-        (void)xTaskNotifyGiveIndexed(task, kNotifyIndex);
-        if (counted_) port_.count_notification();
-      }
+      (void)xTaskNotifyGiveIndexed(task_, kNotifyIndex);
       (void)xTaskResumeAll();
     }
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
 
-    TaskHandle_t task = nullptr;
-
    private:
     Port& port_;
+    TaskHandle_t task_ = nullptr;
     bool isr_;
     bool counted_;
   };

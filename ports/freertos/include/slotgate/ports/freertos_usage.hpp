@@ -46,7 +46,8 @@ class UsagePort : public Port<MaxWaiters> {
     if (requested_.exchange(true, std::memory_order_seq_cst)) return;
     requests_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
     typename Base::Notifier n(*this, false);
-    n.task = feeder_.load(std::memory_order_seq_cst);
+    const CriticalSection cs;
+    n.set(feeder_.load(std::memory_order_seq_cst));
   }
 
   // ---- the feeder task's side ---------------------------------------------------------------
