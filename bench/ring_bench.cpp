@@ -1,5 +1,5 @@
 // The ring against other bounded queues: a push and a pop, one thread (the uncontended cost).
-#include <atomic_queue/atomic_queue.h>
+// (atomic_queue left in 0.3.0: Debian's package needs Boost 1.74, the asio port Boost 1.81.)
 #include <benchmark/benchmark.h>
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -36,18 +36,6 @@ void ring_vyukov(benchmark::State& state) {
   push_pop(state, q);
 }
 BENCHMARK(ring_vyukov)->Name("ring/vyukov_reference");
-
-void ring_atomic_queue(benchmark::State& state) {
-  // AtomicQueue2 stores any T; the plain AtomicQueue reserves a value as "empty".
-  static atomic_queue::AtomicQueue2<uint32_t, kCap> q;
-  uint32_t v = 0, out = 0;
-  for (auto _ : state) {
-    if (!q.try_push(v++)) state.SkipWithError("full");
-    if (!q.try_pop(out)) state.SkipWithError("empty");
-    benchmark::DoNotOptimize(out);
-  }
-}
-BENCHMARK(ring_atomic_queue)->Name("ring/atomic_queue");
 
 void ring_boost(benchmark::State& state) {
   static boost::lockfree::queue<uint32_t, boost::lockfree::capacity<kCap>> q;

@@ -1,6 +1,6 @@
 # cmake --install: headers, static libraries, a CMake package (find_package(slotgate CONFIG)
 # gives slotgate::slotgate, slotgate::core, slotgate::c, slotgate::sim, slotgate::posix,
-# slotgate::cortex_m, slotgate::freertos) and a
+# slotgate::cortex_m, slotgate::freertos, and slotgate::asio when Boost 1.80+ was found) and a
 # pkg-config file (slotgate.pc).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -12,9 +12,14 @@ set_target_properties(slotgate_port_sim PROPERTIES EXPORT_NAME sim)
 set_target_properties(slotgate_port_posix PROPERTIES EXPORT_NAME posix)
 set_target_properties(slotgate_port_cortex_m PROPERTIES EXPORT_NAME cortex_m)
 set_target_properties(slotgate_port_freertos PROPERTIES EXPORT_NAME freertos)
+set(slotgate_asio_target "")
+if(SLOTGATE_HAS_ASIO)
+  set_target_properties(slotgate_port_asio PROPERTIES EXPORT_NAME asio)
+  set(slotgate_asio_target slotgate_port_asio)
+endif()
 
 install(TARGETS slotgate_core slotgate_c slotgate slotgate_port_sim slotgate_port_posix
-                slotgate_port_cortex_m slotgate_port_freertos
+                slotgate_port_cortex_m slotgate_port_freertos ${slotgate_asio_target}
         EXPORT slotgateTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -22,6 +27,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INC
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/ports/sim/include/ ${PROJECT_SOURCE_DIR}/ports/posix/include/
                   ${PROJECT_SOURCE_DIR}/ports/cortex-m/include/
                   ${PROJECT_SOURCE_DIR}/ports/freertos/include/
+                  ${PROJECT_SOURCE_DIR}/ports/asio/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/ports/cortex-m/profile/slotgate_profile.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/slotgate/profiles/cortex-m)

@@ -13,6 +13,7 @@ cmake -S "$CONSUMER" -B "$WORK/cmake-build" -G Ninja -DCMAKE_PREFIX_PATH="$WORK/
 cmake --build "$WORK/cmake-build" >/dev/null
 "$WORK/cmake-build/consumer_cpp"
 "$WORK/cmake-build/consumer_c"
+"$WORK/cmake-build/consumer_asio"
 
 echo "== pkg-config"
 export PKG_CONFIG_PATH="$WORK/prefix/lib/pkgconfig:$WORK/prefix/lib/x86_64-linux-gnu/pkgconfig"

@@ -1,0 +1,437 @@
+// The `asio` port: slotgate on a Boost.Asio event loop.
+//
+//   slotgate::asio::Limiter<Slots, Waiters>   a limiter that waits on an executor: the core's
+//                                             Limiter (every call of it) plus its port
+//   async_acquire(limiter, timeout, token)    an asynchronous acquire with any completion token
+//                                             (a callback, use_future, use_awaitable, ...);
+//                                             completes with (error_code, PermitGuard)
+//   async_acquire(limiter, token)             the same without a timeout
+//   make_error_code(slotgate::Status)         statuses as boost::system::error_code
+//
+// No thread per waiter and no busy polling. A waiting operation sits in the waiter table of the
+// limiter's strand; the grant, timeout or close of its ticket (Port::notify_waiter, from
+// whatever thread released) posts one check of that operation to the strand. One steady_timer
+// per limiter drives poll() at the limiter's next deadline while operations wait.
+//
+// Cancellation: per operation, through the completion handler's cancellation slot (terminal,
+// partial and total all supported: a cancelled wait has no effect). It completes with
+// boost::asio::error::operation_aborted; a grant that won the race goes back to the limiter
+// (Limiter::cancel gives it back at once). Emit cancellations from the thread running the
+// limiter's executor, as Asio's own operations require.
+//
+// Errors: slotgate::Status as an error_code (category "slotgate"): timed_out for a timeout,
+// closed, queue_full (every ticket record in use); with a zero timeout the try's own refusal
+// (no_slot, waiters_ahead, paused, gated).
+//
+// Clock: std::chrono::steady_clock in nanoseconds (the ticks the core sees). The limiter's
+// non-blocking calls (try_acquire, release, ...) may be made from any thread; release and close
+// post to the strand when a waiter is affected. Destroy the limiter from a thread running its
+// executor or after the executor's context has stopped; pending operations then complete with
+// operation_aborted.
+//
+// Needs Boost 1.80 or later (Debian 12's libboost1.81-dev): per-operation cancellation slots
+// came with Boost 1.77, asio::append with 1.80.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "slotgate/acquire.hpp"
+#include "slotgate/atomics.hpp"
+#include "slotgate/handles.hpp"
+#include "slotgate/limiter.hpp"
+#include "slotgate/status.hpp"
+
+namespace slotgate {
+
+// The "slotgate" error category: an error_code's value is a Status.
+inline const boost::system::error_category& status_category() noexcept {
+  class Category final : public boost::system::error_category {
+   public:
+    const char* name() const noexcept override { return "slotgate"; }
+    std::string message(int v) const override { return to_string(static_cast<Status>(v)); }
+  };
+  static const Category category;
+  return category;
+}
+
+inline boost::system::error_code make_error_code(Status s) noexcept {
+  return {static_cast<int>(s), status_category()};
+}
+
+}  // namespace slotgate
+
+template <>
+struct boost::system::is_error_code_enum<slotgate::Status> : std::true_type {};
+
+namespace slotgate::asio {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+template <size_t Slots, size_t Waiters>
+class Port;
+template <size_t Slots, size_t Waiters>
+class Limiter;
+
+namespace detail {
+
+// A queued async_acquire, type-erased over its handler.
+template <class Guard>
+class WaitOp {
+ public:
+  explicit WaitOp(Ticket t) noexcept : ticket_(t) {}
+  virtual ~WaitOp() = default;
+  WaitOp(const WaitOp&) = delete;
+  WaitOp& operator=(const WaitOp&) = delete;
+  // Hands the result to the handler's executor; called once, on the limiter's strand.
+  virtual void complete(boost::system::error_code ec, Guard guard) = 0;
+  Ticket ticket() const noexcept { return ticket_; }
+
+ private:
+  Ticket ticket_;
+};
+
+// The port's state, shared with the work it posts (which may outlive the port).
+template <size_t Slots, size_t Waiters>
+class WaiterTable {
+ public:
+  using core_type = slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters>;
+  using guard_type = PermitGuard<core_type>;
+  using op_type = WaitOp<guard_type>;
+  using tick_type = uint64_t;
+
+  explicit WaiterTable(const net::any_io_executor& ex)
+      : strand_(net::make_strand(ex)), timer_(strand_) {}
+
+  static tick_type now() noexcept {
+    return static_cast<tick_type>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+            .count());
+  }
+
+  const net::strand<net::any_io_executor>& strand() const noexcept { return strand_; }
+  void bind(core_type& limiter) noexcept { limiter_ = &limiter; }
+
+  // ---- from any thread --------------------------------------------------------------------
+
+  // The ticket at `waiter` changed: check its operation on the strand. Posts only if the
+  // operation is armed (it looked at its ticket and found it pending).
+  void notify_waiter(const std::shared_ptr<WaiterTable>& self, uint32_t waiter) {
+    const uint32_t i = waiter % Waiters;
+    // seq_cst RMW: pairs with check()'s arming RMW. If this reads "armed", check() looked
+    // before the change and we post; if it reads the disarmed value, this RMW precedes the
+    // arming in the flag's order, so the arming (an acquire) sees what the core did before
+    // this call, and check()'s look at the ticket finds the change.
+    if (armed_[i].exchange(false, std::memory_order_seq_cst))
+      net::post(strand_, [self, i] { self->check(i); });
+  }
+
+  // A deadline may have moved: poll and re-arm the timer on the strand (merged while one is
+  // pending).
+  void notify(const std::shared_ptr<WaiterTable>& self) {
+    // acq_rel: pairs with the store in the posted repoll: a notify after that store posts again.
+    if (kick_.exchange(true, std::memory_order_acq_rel)) return;
+    net::post(strand_, [self] {
+      self->kick_.store(false, std::memory_order_release);
+      self->repoll();
+    });
+  }
+
+  // ---- on the strand ----------------------------------------------------------------------
+
+  void add(std::unique_ptr<op_type> op) {
+    if (limiter_ == nullptr) {
+      op->complete(net::error::operation_aborted, guard_type{});
+      return;
+    }
+    const uint32_t i = op->ticket().index % Waiters;
+    ops_[i] = std::move(op);
+    ++waiting_;
+    check(i);
+    repoll();  // the new ticket's deadline, and a poll for whatever is due
+  }
+
+  void check(uint32_t i) {
+    if (limiter_ == nullptr || !ops_[i]) return;
+    // seq_cst RMW: see notify_waiter.
+    armed_[i].exchange(true, std::memory_order_seq_cst);
+    Permit p;
+    const Status s = limiter_->claim(ops_[i]->ticket(), p);
+    if (s == Status::kPending) return;
+    armed_[i].store(false, std::memory_order_relaxed);  // relaxed: only this strand arms it
+    finish(i, s == Status::kOk ? boost::system::error_code{} : make_error_code(s),
+           s == Status::kOk ? guard_type(*limiter_, p) : guard_type{});
+  }
+
+  void cancel(Ticket t) {
+    const uint32_t i = t.index % Waiters;
+    if (limiter_ == nullptr || !ops_[i] || ops_[i]->ticket().generation != t.generation ||
+        ops_[i]->ticket().index != t.index)
+      return;  // it completed first
+    // Waiting: gone. Granted: the slot goes back at once. Timed out or closed: resolved.
+    (void)limiter_->cancel(t, now());
+    armed_[i].store(false, std::memory_order_relaxed);  // relaxed: as in check
+    finish(i, net::error::operation_aborted, guard_type{});
+  }
+
+  // Pending operations complete with operation_aborted and the limiter is let go. Not
+  // concurrently with the strand's handlers.
+  void shutdown() {
+    if (limiter_ == nullptr) return;
+    for (uint32_t i = 0; i < Waiters; ++i)
+      if (ops_[i]) cancel(ops_[i]->ticket());
+    limiter_ = nullptr;
+    timer_.cancel();
+  }
+
+  uint32_t waiting() const noexcept { return waiting_; }
+  uint64_t checks() const noexcept { return checks_.load(std::memory_order_relaxed); }
+
+ private:
+  void finish(uint32_t i, boost::system::error_code ec, guard_type guard) {
+    std::unique_ptr<op_type> op = std::move(ops_[i]);
+    --waiting_;
+    checks_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+    if (waiting_ == 0) stop_timer();  // nobody to poll for: let the context run out of work
+    op->complete(ec, std::move(guard));
+  }
+
+  void stop_timer() {
+    if (timer_at_.set) timer_.cancel();
+    timer_at_ = Deadline<tick_type>::none();
+  }
+
+  void repoll() {
+    if (limiter_ == nullptr) return;
+    if (waiting_ == 0) return stop_timer();
+    const auto r = limiter_->poll(now());  // grants and timeouts post their checks
+    if (!r.next.set) return stop_timer();
+    if (timer_at_.set && timer_at_.at == r.next.at) return;
+    timer_at_ = r.next;
+    timer_.expires_at(Clock::time_point(std::chrono::nanoseconds(r.next.at)));
+    timer_.async_wait([this, self = self_.lock()](boost::system::error_code ec) {
+      if (ec == net::error::operation_aborted || !self) return;
+      timer_at_ = Deadline<tick_type>::none();
+      repoll();
+    });
+  }
+
+  net::strand<net::any_io_executor> strand_;
+  net::steady_timer timer_;  // on the strand
+  core_type* limiter_ = nullptr;
+  std::unique_ptr<op_type> ops_[Waiters];
+  std::atomic<bool> armed_[Waiters] = {};
+  std::atomic<bool> kick_{false};
+  uint32_t waiting_ = 0;
+  Deadline<tick_type> timer_at_;
+  std::atomic<uint64_t> checks_{0};
+
+ public:
+  std::weak_ptr<WaiterTable> self_;  // set by the port after construction
+};
+
+// One async_acquire's handler, its work guard and its cancellation.
+template <class Handler, class Shared, class Guard>
+class WaitOpFor final : public WaitOp<Guard> {
+ public:
+  WaitOpFor(Handler&& h, Ticket t, const net::any_io_executor& fallback)
+      : WaitOp<Guard>(t),
+        handler_(std::move(h)),
+        work_(net::make_work_guard(net::get_associated_executor(handler_, fallback))) {}
+
+  // After the op is in place: a cancellation from now on withdraws the ticket on the strand.
+  void connect(const std::shared_ptr<Shared>& shared) {
+    slot_ = net::get_associated_cancellation_slot(handler_);
+    if (!slot_.is_connected()) return;
+    slot_.template emplace<Canceller>(std::weak_ptr<Shared>(shared), this->ticket());
+  }
+
+  void complete(boost::system::error_code ec, Guard guard) override {
+    if (slot_.is_connected()) slot_.clear();
+    auto ex = work_.get_executor();
+    net::post(ex, net::append(std::move(handler_), ec, std::move(guard)));
+    work_.reset();
+  }
+
+ private:
+  struct Canceller {
+    Canceller(std::weak_ptr<Shared> s, Ticket t) noexcept : shared(std::move(s)), ticket(t) {}
+    std::weak_ptr<Shared> shared;
+    Ticket ticket;
+    void operator()(net::cancellation_type type) {
+      if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
+                   net::cancellation_type::total)) == net::cancellation_type::none)
+        return;
+      if (auto s = shared.lock()) {
+        const Ticket t = ticket;
+        net::post(s->strand(), [s, t] { s->cancel(t); });
+      }
+    }
+  };
+
+  Handler handler_;
+  net::executor_work_guard<net::associated_executor_t<Handler, net::any_io_executor>> work_;
+  net::associated_cancellation_slot_t<Handler> slot_;
+};
+
+}  // namespace detail
+
+// The port: what the core sees. Owned by asio::Limiter; not used on its own.
+template <size_t Slots, size_t Waiters>
+class Port {
+  using Shared = detail::WaiterTable<Slots, Waiters>;
+
+ public:
+  using tick_type = uint64_t;  // steady_clock nanoseconds
+  using word_type = uint64_t;
+  using counter_type = uint64_t;
+  using atomics = StdAtomics;
+  using core_type = typename Shared::core_type;
+  using guard_type = typename Shared::guard_type;
+  static constexpr uint64_t kTicksPerSecond = 1000000000u;
+  // notify*() post to an executor (which may take a lock): neither interrupt-safe nor
+  // lock-free, so neither is the limiter on this port.
+  static constexpr bool kNotifyInterruptSafe = false;
+  static constexpr bool kNotifyLockFree = false;
+
+  explicit Port(const net::any_io_executor& ex) : shared_(std::make_shared<Shared>(ex)) {
+    shared_->self_ = shared_;
+  }
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+
+  static tick_type now() noexcept { return Shared::now(); }
+  template <class Rep, class Period>
+  static constexpr tick_type from(std::chrono::duration<Rep, Period> d) noexcept {
+    return static_cast<tick_type>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  }
+
+  // The core's wake-ups; from any thread.
+  void notify_waiter(uint32_t waiter) noexcept { shared_->notify_waiter(shared_, waiter); }
+  void notify() noexcept { shared_->notify(shared_); }
+
+  // async_acquire's initiation: the fast path in the caller's thread, else a ticket and an
+  // operation in the waiter table.
+  template <class Handler>
+  void start(core_type& limiter, Handler&& handler, bool timed, tick_type timeout) {
+    using Op = detail::WaitOpFor<std::decay_t<Handler>, Shared, guard_type>;
+    const net::any_io_executor fallback = shared_->strand();
+    auto ex = net::get_associated_executor(handler, fallback);
+    const tick_type t = now();
+    Permit p;
+    Status s = limiter.try_acquire(t, p);
+    if (s == Status::kOk || !is_transient(s) || (timed && timeout == 0)) {
+      guard_type g = s == Status::kOk ? guard_type(limiter, p) : guard_type{};
+      const auto ec = s == Status::kOk ? boost::system::error_code{} : make_error_code(s);
+      net::post(ex, net::append(std::forward<Handler>(handler), ec, std::move(g)));
+      return;
+    }
+    Ticket ticket;
+    if (timed && !Ticks<tick_type>::valid_duration(timeout))
+      s = Status::kInvalidArgument;
+    else
+      s = limiter.enqueue(
+          t, ticket,
+          timed ? Deadline<tick_type>::at_tick(t + timeout) : Deadline<tick_type>::none());
+    if (s != Status::kOk) {
+      net::post(ex, net::append(std::forward<Handler>(handler), make_error_code(s), guard_type{}));
+      return;
+    }
+    auto op = std::make_unique<Op>(std::forward<Handler>(handler), ticket, fallback);
+    op->connect(shared_);
+    net::post(shared_->strand(),
+              [s = shared_, op = std::move(op)]() mutable { s->add(std::move(op)); });
+  }
+
+  // Operations waiting now (strand state: read it on the strand, or when nothing runs).
+  uint32_t waiting() const noexcept { return shared_->waiting(); }
+  // Operations completed from the waiter table (granted, timed out, closed, cancelled).
+  uint64_t completed() const noexcept { return shared_->checks(); }
+  const net::strand<net::any_io_executor>& strand() const noexcept { return shared_->strand(); }
+
+ private:
+  friend class Limiter<Slots, Waiters>;
+  void bind(core_type& limiter) noexcept { shared_->bind(limiter); }
+  void shutdown() { shared_->shutdown(); }
+
+  std::shared_ptr<Shared> shared_;
+};
+
+namespace detail {
+// Base-from-member: the port is built before the core limiter that refers to it.
+template <class P>
+struct PortMember {
+  explicit PortMember(const net::any_io_executor& ex) : port_member(ex) {}
+  P port_member;
+};
+}  // namespace detail
+
+// A limiter that waits on an Asio executor: every call of the core's Limiter, plus
+// async_acquire. Not copyable or movable (operations refer to it).
+template <size_t Slots, size_t Waiters>
+class Limiter : private detail::PortMember<Port<Slots, Waiters>>,
+                public slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters> {
+  using Member = detail::PortMember<Port<Slots, Waiters>>;
+  using Core = slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters>;
+
+ public:
+  using executor_type = net::any_io_executor;
+  using guard_type = PermitGuard<Core>;
+
+  explicit Limiter(const executor_type& ex) : Member(ex), Core(this->port_member) {
+    this->port_member.bind(*this);
+  }
+  ~Limiter() { this->port_member.shutdown(); }
+  Limiter(const Limiter&) = delete;
+  Limiter& operator=(const Limiter&) = delete;
+
+  executor_type get_executor() const noexcept { return this->port_member.strand(); }
+};
+
+// Acquire a permit asynchronously, within `timeout` (zero: the fast path only). Completes with
+// (error_code, PermitGuard): an empty error and a guard holding the permit, or an error and an
+// empty guard. Thread-safe; the handler runs on its associated executor (by default the
+// limiter's strand).
+template <size_t Slots, size_t Waiters, class Rep, class Period, class Token>
+auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, Period> timeout,
+                   Token&& token) {
+  using Guard = typename Limiter<Slots, Waiters>::guard_type;
+  const uint64_t ticks = timeout.count() <= 0 ? 0 : Port<Slots, Waiters>::from(timeout);
+  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
+      [&limiter, ticks](auto handler) {
+        limiter.port().start(limiter, std::move(handler), true, ticks);
+      },
+      token);
+}
+
+// The same with no timeout: granted, closed, or cancelled.
+template <size_t Slots, size_t Waiters, class Token>
+auto async_acquire(Limiter<Slots, Waiters>& limiter, Token&& token) {
+  using Guard = typename Limiter<Slots, Waiters>::guard_type;
+  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
+      [&limiter](auto handler) { limiter.port().start(limiter, std::move(handler), false, 0); },
+      token);
+}
+
+}  // namespace slotgate::asio
