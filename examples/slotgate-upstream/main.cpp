@@ -8,6 +8,10 @@
 //   GET /usage                             {"usage":{"concurrent_sessions":N}}, cached
 //   GET /ledger                            {"max_billed":..,"current":..,"admitted":..,
 //                                          "rejected":..,"over_cap":..,"cap":..}
+//   GET /faults/KIND                       a usage answer gone wrong, for clients' tests:
+//                                          status_500, not_json, no_field, not_a_number,
+//                                          negative, not_whole, absurd, huge (a 1 MiB body),
+//                                          slow (the right answer, 3 s late)
 //
 // Authorization: Bearer KEY selects the key's ledger (401 without). It prints
 // "listening on 127.0.0.1:PORT" once it accepts, and its ledger when SIGINT or SIGTERM stops it.
@@ -164,6 +168,35 @@ int main(int argc, char** argv) {
     k.end(id, now_ms());
     res.set_content("{\"ok\":true}", "application/json");
   };
+  server.Get(R"(/faults/(\w+))", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string kind = req.matches[1];
+    const auto body = [&](const std::string& count) {
+      res.set_content("{\"usage\":{\"concurrent_sessions\":" + count + "}}", "application/json");
+    };
+    if (kind == "status_500") {
+      res.status = 500;
+      res.set_content("{\"usage\":{\"concurrent_sessions\":1}}", "application/json");
+    } else if (kind == "not_json") {
+      res.set_content("<html>502 Bad Gateway</html>", "text/html");
+    } else if (kind == "no_field") {
+      res.set_content("{\"usage\":{\"plan\":\"pro\"}}", "application/json");
+    } else if (kind == "not_a_number") {
+      body("\"3\"");
+    } else if (kind == "negative") {
+      body("-1");
+    } else if (kind == "not_whole") {
+      body("1.5");
+    } else if (kind == "absurd") {
+      body("1000000000");
+    } else if (kind == "huge") {
+      res.set_content("{\"pad\":\"" + std::string(1 << 20, 'x') + "\"}", "application/json");
+    } else if (kind == "slow") {
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      body("1");
+    } else {
+      res.status = 404;
+    }
+  });
   server.Get("/v1/session", session);
   server.Post("/v1/session", session);
 
@@ -179,6 +212,8 @@ int main(int argc, char** argv) {
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
+    // stop() before listening has begun does nothing: a signal that came that early waits.
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     server.stop();
   });
   stopper.detach();

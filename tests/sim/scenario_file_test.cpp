@@ -62,6 +62,10 @@ struct Bad {
   const char* expect;  // the part of the error after "FILE:"
 };
 
+void PrintTo(const Bad& b, std::ostream* os) {
+  *os << b.name;
+}
+
 class BadScenario : public ::testing::TestWithParam<Bad> {};
 
 TEST_P(BadScenario, NamesFileLineAndKey) {

@@ -61,6 +61,7 @@
 #include "slotgate/handles.hpp"
 #include "slotgate/limiter.hpp"
 #include "slotgate/status.hpp"
+#include "slotgate/usage_source.hpp"
 
 namespace slotgate {
 
@@ -315,8 +316,16 @@ class Port {
   static constexpr bool kNotifyInterruptSafe = false;
   static constexpr bool kNotifyLockFree = false;
 
-  explicit Port(const net::any_io_executor& ex) : shared_(std::make_shared<Shared>(ex)) {
+  // `usage`: the usage source (nullptr: none; the limiter then runs on cooldown alone). The
+  // port holds it for as long as it lives, so the limiter can never read a source that is
+  // gone; a source with its own thread is subscribed to wake the waiters after each reading.
+  explicit Port(const net::any_io_executor& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
+      : shared_(std::make_shared<Shared>(ex)), usage_(std::move(usage)) {
     shared_->self_ = shared_;
+    if (usage_) usage_->on_reading(&Port::wake, this);
+  }
+  ~Port() {
+    if (usage_) usage_->on_reading(nullptr, nullptr);
   }
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
@@ -325,6 +334,13 @@ class Port {
   template <class Rep, class Period>
   static constexpr tick_type from(std::chrono::duration<Rep, Period> d) noexcept {
     return static_cast<tick_type>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+  }
+
+  // The port contract's usage source: nonblocking, from any thread.
+  bool read_usage(UsageReading<tick_type>& out) noexcept { return usage_ && usage_->read(out); }
+  uint32_t usage_version() const noexcept { return usage_ ? usage_->version() : 0; }
+  void request_usage_refresh() noexcept {
+    if (usage_) usage_->request_refresh();
   }
 
   // The core's wake-ups; from any thread.
@@ -375,14 +391,18 @@ class Port {
   void bind(core_type& limiter) noexcept { shared_->bind(limiter); }
   void shutdown() { shared_->shutdown(); }
 
+  static void wake(void* self) noexcept { static_cast<Port*>(self)->notify(); }
+
   std::shared_ptr<Shared> shared_;
+  std::shared_ptr<UsageSource<uint64_t>> usage_;
 };
 
 namespace detail {
 // Base-from-member: the port is built before the core limiter that refers to it.
 template <class P>
 struct PortMember {
-  explicit PortMember(const net::any_io_executor& ex) : port_member(ex) {}
+  PortMember(const net::any_io_executor& ex, std::shared_ptr<UsageSource<uint64_t>> usage)
+      : port_member(ex, std::move(usage)) {}
   P port_member;
 };
 }  // namespace detail
@@ -399,7 +419,9 @@ class Limiter : private detail::PortMember<Port<Slots, Waiters>>,
   using executor_type = net::any_io_executor;
   using guard_type = PermitGuard<Core>;
 
-  explicit Limiter(const executor_type& ex) : Member(ex), Core(this->port_member) {
+  // `usage`: an optional usage source (slotgate::http::UsageSource, ...), held by the port.
+  explicit Limiter(const executor_type& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
+      : Member(ex, std::move(usage)), Core(this->port_member) {
     this->port_member.bind(*this);
   }
   ~Limiter() { this->port_member.shutdown(); }

@@ -29,22 +29,12 @@
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
 #include "slotgate/usage.hpp"
+#include "slotgate/usage_source.hpp"
 
 namespace slotgate::posix {
 
 // A cached usage reading, kept fresh on request by whoever implements it (UsagePoller).
-class UsageSource {
- public:
-  // The latest reading, or false for none. Must never wait for I/O.
-  virtual bool read(UsageReading<uint64_t>& out) const noexcept = 0;
-  // Start a fetch if none runs; return at once.
-  virtual void request_refresh() noexcept = 0;
-  // Changes with every reading written, odd while one is being written (as UsageCell's).
-  virtual uint32_t version() const noexcept = 0;
-
- protected:
-  ~UsageSource() = default;
-};
+using UsageSource = slotgate::UsageSource<uint64_t>;
 
 class Port {
  public:
