@@ -9,8 +9,9 @@
 #include "slotgate/limiter.hpp"
 #endif
 
+#include "footprint_image.hpp"
+
 extern "C" {
-extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
 volatile uint32_t g_sink;
 
 #ifndef SLOTGATE_BASELINE
@@ -20,36 +21,13 @@ slotgate::Limiter<slotgate::cortex_m::Port, 8, 16> g_limiter(g_port);
 
 int main() {
 #ifndef SLOTGATE_BASELINE
-  using L = slotgate::Limiter<slotgate::cortex_m::Port, 8, 16>;
-  const uint32_t now = g_sink;
-  L::config_type c;
-  c.limit = g_sink;
-  c.cooldown = g_sink;
-  g_limiter.configure(c);
-  slotgate::Permit p;
-  slotgate::Ticket t;
-  g_sink = static_cast<uint32_t>(g_limiter.try_acquire(now, p));
-  g_sink = static_cast<uint32_t>(g_limiter.enqueue(now, t));
-  g_sink = static_cast<uint32_t>(g_limiter.claim(t, p));
-  g_sink = static_cast<uint32_t>(g_limiter.cancel(t, now));
-  g_sink = static_cast<uint32_t>(g_limiter.state(t));
-  g_sink = static_cast<uint32_t>(
-      slotgate::acquire_until(g_limiter, slotgate::Deadline<uint32_t>::at_tick(g_sink), p));
-  g_sink = static_cast<uint32_t>(g_limiter.release(p, now, L::outcome_type::rejected()));
-  g_sink = g_limiter.poll(now).next.at;
-  g_sink = static_cast<uint32_t>(g_limiter.set_limit(g_sink, now));
-  g_sink = static_cast<uint32_t>(g_limiter.pause_for(g_sink, now));
-  g_limiter.resume();
-  g_sink = g_limiter.snapshot().held;
-  g_limiter.close();
+  footprint::use_every_operation(g_limiter, g_sink);
 #endif
   return 0;
 }
 
 [[noreturn]] void Reset_Handler() {
-  const uint32_t* src = &__data_load;
-  for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
-  for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  footprint::init_memory();
   main();
   for (;;) {
   }

@@ -10,8 +10,9 @@
 #include "slotgate/ports/freertos.hpp"
 #endif
 
+#include "../../cortex-m/footprint/footprint_image.hpp"
+
 extern "C" {
-extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
 volatile uint32_t g_sink;
 void SVC_Handler();
 void PendSV_Handler();
@@ -23,35 +24,12 @@ namespace {
 using L = slotgate::freertos::Limiter<8, 16>;
 slotgate::freertos::Port<16> g_port;
 L g_limiter(g_port);
-
-void use_the_limiter() {
-  const TickType_t now = slotgate::freertos::Port<16>::now();
-  L::config_type c;
-  c.limit = g_sink;
-  c.cooldown = g_sink;
-  g_limiter.configure(c);
-  slotgate::Permit p;
-  slotgate::Ticket t;
-  g_sink = static_cast<uint32_t>(g_limiter.try_acquire(now, p));
-  g_sink = static_cast<uint32_t>(g_limiter.enqueue(now, t));
-  g_sink = static_cast<uint32_t>(g_limiter.claim(t, p));
-  g_sink = static_cast<uint32_t>(g_limiter.cancel(t, now));
-  g_sink = static_cast<uint32_t>(g_limiter.state(t));
-  g_sink = static_cast<uint32_t>(slotgate::freertos::acquire_for(g_limiter, g_sink, p));
-  g_sink = static_cast<uint32_t>(g_limiter.release(p, now, L::outcome_type::rejected()));
-  g_sink = g_limiter.poll(now).next.at;
-  g_sink = static_cast<uint32_t>(g_limiter.set_limit(g_sink, now));
-  g_sink = static_cast<uint32_t>(g_limiter.pause_for(g_sink, now));
-  g_limiter.resume();
-  g_sink = g_limiter.snapshot().held;
-  g_limiter.close();
-}
 #endif
 
 void task(void*) {
   for (;;) {
 #ifndef SLOTGATE_BASELINE
-    use_the_limiter();
+    footprint::use_every_operation(g_limiter, g_sink);
 #endif
     vTaskDelay(g_sink);
   }
@@ -69,9 +47,7 @@ int main() {
 }
 
 [[noreturn]] void Reset_Handler() {
-  const uint32_t* src = &__data_load;
-  for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
-  for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+  footprint::init_memory();
   main();
   for (;;) {
   }

@@ -1,0 +1,49 @@
+// What the footprint images share: the start-up that copies .data and clears .bss, and one
+// call of every operation of a limiter (the blocking acquire included), its inputs and results
+// going through a volatile so that nothing is folded away.
+#pragma once
+
+#include <stdint.h>
+
+#include "slotgate/acquire.hpp"
+#include "slotgate/handles.hpp"
+#include "slotgate/ticks.hpp"
+
+extern "C" {
+extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
+}
+
+namespace footprint {
+
+inline void init_memory() {
+  const uint32_t* src = &__data_load;
+  for (uint32_t* dst = &__data_start; dst < &__data_end;) *dst++ = *src++;
+  for (uint32_t* dst = &__bss_start; dst < &__bss_end;) *dst++ = 0;
+}
+
+template <class L>
+void use_every_operation(L& limiter, volatile uint32_t& sink) {
+  const uint32_t now = sink;
+  typename L::config_type c;
+  c.limit = sink;
+  c.cooldown = sink;
+  limiter.configure(c);
+  slotgate::Permit p;
+  slotgate::Ticket t;
+  sink = static_cast<uint32_t>(limiter.try_acquire(now, p));
+  sink = static_cast<uint32_t>(limiter.enqueue(now, t));
+  sink = static_cast<uint32_t>(limiter.claim(t, p));
+  sink = static_cast<uint32_t>(limiter.cancel(t, now));
+  sink = static_cast<uint32_t>(limiter.state(t));
+  sink = static_cast<uint32_t>(
+      slotgate::acquire_until(limiter, slotgate::Deadline<uint32_t>::at_tick(sink), p));
+  sink = static_cast<uint32_t>(limiter.release(p, now, L::outcome_type::rejected()));
+  sink = limiter.poll(now).next.at;
+  sink = static_cast<uint32_t>(limiter.set_limit(sink, now));
+  sink = static_cast<uint32_t>(limiter.pause_for(sink, now));
+  limiter.resume();
+  sink = limiter.snapshot().held;
+  limiter.close();
+}
+
+}  // namespace footprint
