@@ -48,12 +48,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-void gateway_assert(const char* file, int line);
+void slotgate_freertos_assert(const char* file, int line);
 #ifdef __cplusplus
 }
 #endif
 #define configASSERT(x) \
-  if (!(x)) gateway_assert(__FILE__, __LINE__)
+  if (!(x)) slotgate_freertos_assert(__FILE__, __LINE__)
 
 #define vPortSVCHandler SVC_Handler
 #define xPortPendSVHandler PendSV_Handler

@@ -20,6 +20,7 @@
 #include <atomic>
 
 #include "FreeRTOS.h"
+#include "freertos_support.hpp"
 #include "queue.h"
 #include "semihost.hpp"
 #include "slotgate/ports/freertos.hpp"
@@ -222,34 +223,11 @@ void report_task(void*) {
   semihost::exit(ok);
 }
 
-template <uint32_t Words>
-struct TaskMemory {
-  StaticTask_t tcb;
-  StackType_t stack[Words];
-  TaskHandle_t start(TaskFunction_t f, const char* name, UBaseType_t priority) {
-    return xTaskCreateStatic(f, name, Words, nullptr, priority, stack, &tcb);
-  }
-};
+using freertos_support::TaskMemory;
 TaskMemory<512> g_modem_memory, g_usage_memory, g_report_memory;
 TaskMemory<512> g_worker_memory[kWorkers];
 
 }  // namespace
-
-extern "C" void vApplicationStackOverflowHook(TaskHandle_t, char* name) {
-  semihost::write("stack overflow in ");
-  semihost::write(name);
-  semihost::write("\n");
-  semihost::exit(false);
-}
-
-extern "C" void gateway_assert(const char* file, int line) {
-  semihost::write("configASSERT failed at ");
-  semihost::write(file);
-  semihost::write(":");
-  semihost::write_uint(static_cast<uint32_t>(line));
-  semihost::write("\n");
-  semihost::exit(false);
-}
 
 int main() {
   Limiter::config_type c;

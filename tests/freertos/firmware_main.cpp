@@ -17,6 +17,7 @@
 
 #include "FreeRTOS.h"
 #include "checker.hpp"
+#include "freertos_support.hpp"
 #include "semihost.hpp"
 #include "slotgate/ports/freertos.hpp"
 #include "slotgate/ports/freertos_usage.hpp"
@@ -367,14 +368,7 @@ void controller(void*) {
 
 // ---- tasks, statically allocated ---------------------------------------------------------------
 
-template <uint32_t Words>
-struct TaskMemory {
-  StaticTask_t tcb;
-  StackType_t stack[Words];
-  TaskHandle_t start(TaskFunction_t f, const char* name, void* arg, UBaseType_t priority) {
-    return xTaskCreateStatic(f, name, Words, arg, priority, stack, &tcb);
-  }
-};
+using freertos_support::TaskMemory;
 // Stacks in words; the micro:bit has 16 KiB of RAM for everything.
 #ifdef SLOTGATE_FREERTOS_SMALL_RAM
 TaskMemory<320> g_controller_memory;
@@ -427,28 +421,12 @@ extern "C" void vApplicationTickHook() {
   g_isr_busy.store(g_isr_permit.valid() || g_isr_ticket.valid());
 }
 
-extern "C" void vApplicationStackOverflowHook(TaskHandle_t, char* name) {
-  semihost::write("FAILED: stack overflow in task ");
-  semihost::write(name);
-  semihost::write("\n");
-  semihost::exit(false);
-}
-
-extern "C" void slotgate_freertos_assert(const char* file, int line) {
-  semihost::write("FAILED: configASSERT at ");
-  semihost::write(file);
-  semihost::write(":");
-  semihost::write_uint(static_cast<uint32_t>(line));
-  semihost::write("\n");
-  semihost::exit(false);
-}
-
 int main() {
-  g_controller = g_controller_memory.start(controller, "ctl", nullptr, kControllerPriority);
-  (void)g_feeder_memory.start(feeder, "feed", nullptr, kFeederPriority);
+  g_controller = g_controller_memory.start(controller, "ctl", kControllerPriority);
+  (void)g_feeder_memory.start(feeder, "feed", kFeederPriority);
   for (uint32_t w = 0; w < kWorkers; ++w)
-    g_workers[w] = g_worker_memory[w].start(
-        worker, "work", reinterpret_cast<void*>(static_cast<uintptr_t>(w)), kWorkerPriority[w]);
+    g_workers[w] = g_worker_memory[w].start(worker, "work", kWorkerPriority[w],
+                                            reinterpret_cast<void*>(static_cast<uintptr_t>(w)));
   vTaskStartScheduler();
   semihost::write("FAILED: the scheduler returned\n");
   return 1;
