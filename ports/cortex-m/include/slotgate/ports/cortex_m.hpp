@@ -28,28 +28,11 @@
 #include "slotgate/acquire.hpp"
 #include "slotgate/atomics.hpp"
 #include "slotgate/handles.hpp"
+#include "slotgate/ports/cortex_m_atomics.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
 
 namespace slotgate::cortex_m {
-
-#if defined(__ARM_ARCH_6M__)
-inline constexpr bool kHasExclusives = false;
-#else
-inline constexpr bool kHasExclusives = true;
-#endif
-
-struct Atomics {
-  template <class T>
-  using atomic = std::atomic<T>;
-  template <class T>
-  using var = PlainVar<T>;
-  // Every type the core uses is at most 32 bits wide here, and whole-word loads and stores are
-  // single instructions on every Cortex-M.
-  template <class T>
-  static constexpr bool always_lock_free = sizeof(T) <= 4;
-  static constexpr bool kLockFree = kHasExclusives;
-};
 
 // The tick counter. Written only by the SysTick handler; read anywhere.
 inline std::atomic<uint32_t> g_ticks{0};

@@ -50,6 +50,9 @@
 #include "slotgate/atomics.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/limiter.hpp"
+#if defined(__ARM_ARCH_6M__)
+#include "slotgate/ports/cortex_m_atomics.hpp"
+#endif
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
 
@@ -89,18 +92,9 @@ constexpr TickType_t ms_to_ticks(uint32_t ms) noexcept {
 }
 
 #if defined(__ARM_ARCH_6M__)
-// ARMv6-M (Cortex-M0/M0+) has no atomic read-modify-write: the compiler calls __atomic_*
-// helpers, which the cortex-m port's src/armv6m_atomics.c implements by masking interrupts
-// (link slotgate::cortex_m). Word-sized loads and stores are single instructions.
-struct Atomics {
-  template <class T>
-  using atomic = std::atomic<T>;
-  template <class T>
-  using var = PlainVar<T>;
-  template <class T>
-  static constexpr bool always_lock_free = sizeof(T) <= 4;
-  static constexpr bool kLockFree = false;
-};
+// ARMv6-M (Cortex-M0/M0+): the cortex-m port's policy (RMWs mask interrupts; link
+// slotgate::cortex_m for its armv6m_atomics.c).
+using Atomics = cortex_m::Atomics;
 #else
 using Atomics = StdAtomics;
 #endif
