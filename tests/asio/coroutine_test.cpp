@@ -36,12 +36,19 @@ net::awaitable<void> session(L& lim, Counts& c, std::chrono::milliseconds hold) 
   ++c.done;
 }  // the guard releases
 
-TEST(AsyncAcquireCoroutines, SessionsHoldTheirPermitAcrossSuspensions) {
+class AsyncAcquireCoroutines : public ::testing::Test {
+ protected:
+  void configure(uint32_t limit) {
+    L::config_type cfg;
+    cfg.limit = limit;
+    ASSERT_EQ(lim.configure(cfg), Status::kOk);
+  }
   net::io_context io;
-  L lim(io.get_executor());
-  L::config_type cfg;
-  cfg.limit = 3;
-  ASSERT_EQ(lim.configure(cfg), Status::kOk);
+  L lim{io.get_executor()};
+};
+
+TEST_F(AsyncAcquireCoroutines, SessionsHoldTheirPermitAcrossSuspensions) {
+  configure(3);
   Counts c;
   for (int i = 0; i < 24; ++i) net::co_spawn(io, session(lim, c, 2ms), net::detached);
   io.run_for(30s);
@@ -50,12 +57,8 @@ TEST(AsyncAcquireCoroutines, SessionsHoldTheirPermitAcrossSuspensions) {
   EXPECT_EQ(lim.snapshot().held, 0u);
 }
 
-TEST(AsyncAcquireCoroutines, ErrorsAsValuesWithAsTuple) {
-  net::io_context io;
-  L lim(io.get_executor());
-  L::config_type cfg;
-  cfg.limit = 1;
-  ASSERT_EQ(lim.configure(cfg), Status::kOk);
+TEST_F(AsyncAcquireCoroutines, ErrorsAsValuesWithAsTuple) {
+  configure(1);
   boost::system::error_code second_ec;
   net::co_spawn(
       io,
@@ -74,12 +77,8 @@ TEST(AsyncAcquireCoroutines, ErrorsAsValuesWithAsTuple) {
 
 // `acquire || timer`: the timer wins, and the awaitable operator cancels the acquire, which
 // leaves nothing queued.
-TEST(AsyncAcquireCoroutines, AwaitableOperatorsCancelTheLoser) {
-  net::io_context io;
-  L lim(io.get_executor());
-  L::config_type cfg;
-  cfg.limit = 1;
-  ASSERT_EQ(lim.configure(cfg), Status::kOk);
+TEST_F(AsyncAcquireCoroutines, AwaitableOperatorsCancelTheLoser) {
+  configure(1);
   bool timer_won = false;
   net::co_spawn(
       io,

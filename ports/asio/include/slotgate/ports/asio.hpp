@@ -207,13 +207,13 @@ class WaiterTable {
   }
 
   uint32_t waiting() const noexcept { return waiting_; }
-  uint64_t checks() const noexcept { return checks_.load(std::memory_order_relaxed); }
+  uint64_t completed() const noexcept { return completed_.load(std::memory_order_relaxed); }
 
  private:
   void finish(uint32_t i, boost::system::error_code ec, guard_type guard) {
     std::unique_ptr<op_type> op = std::move(ops_[i]);
     --waiting_;
-    checks_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+    completed_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
     if (waiting_ == 0) stop_timer();  // nobody to poll for: let the context run out of work
     op->complete(ec, std::move(guard));
   }
@@ -246,7 +246,7 @@ class WaiterTable {
   std::atomic<bool> kick_{false};
   uint32_t waiting_ = 0;
   Deadline<tick_type> timer_at_;
-  std::atomic<uint64_t> checks_{0};
+  std::atomic<uint64_t> completed_{0};
 
  public:
   std::weak_ptr<WaiterTable> self_;  // set by the port after construction
@@ -383,7 +383,7 @@ class Port {
   // Operations waiting now (strand state: read it on the strand, or when nothing runs).
   uint32_t waiting() const noexcept { return shared_->waiting(); }
   // Operations completed from the waiter table (granted, timed out, closed, cancelled).
-  uint64_t completed() const noexcept { return shared_->checks(); }
+  uint64_t completed() const noexcept { return shared_->completed(); }
   const net::strand<net::any_io_executor>& strand() const noexcept { return shared_->strand(); }
 
  private:
