@@ -41,6 +41,9 @@ struct SourceOptions {
   std::chrono::milliseconds timeout{2000};  // the whole request
   uint32_t max_plausible = 10000;           // a count above this is garbage
   size_t max_body = 64 * 1024;
+  // No endpoint: readings come only from offer() (a header of the proxied traffic); no thread,
+  // and request_refresh does nothing.
+  bool passive_only = false;
 };
 
 class UsageSource final : public slotgate::UsageSource<uint64_t> {
@@ -48,12 +51,12 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
   // The source, its thread started; nullptr and a message naming the option if the options
   // are unusable (no URL, a bad JSON path).
   static std::shared_ptr<UsageSource> make(SourceOptions options, std::string& error) {
-    if (options.url.empty()) {
+    if (options.url.empty() && !options.passive_only) {
       error = "url: empty";
       return nullptr;
     }
     JsonPath path;
-    if (options.header.empty() && !path.assign(options.json_path)) {
+    if (!options.passive_only && options.header.empty() && !path.assign(options.json_path)) {
       error = "json_path: '" + options.json_path + "' is not a path (a.b.c, at most " +
               std::to_string(JsonPath::kMaxSegments) + " segments)";
       return nullptr;
@@ -66,7 +69,7 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
   ~UsageSource() {
     stop_.store(true, std::memory_order_release);  // pairs with the loop's acquire
     curl_multi_wakeup(multi_);
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
     curl_multi_remove_handle(multi_, easy_);
     curl_easy_cleanup(easy_);
     curl_multi_cleanup(multi_);
@@ -88,7 +91,8 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
   // A flag and a wake-up of the fetch thread; requests during a fetch merge into one more.
   void request_refresh() noexcept override {
     // acq_rel: pairs with the fetch thread's exchange.
-    if (!requested_.exchange(true, std::memory_order_acq_rel)) curl_multi_wakeup(multi_);
+    if (!options_.passive_only && !requested_.exchange(true, std::memory_order_acq_rel))
+      curl_multi_wakeup(multi_);
   }
   void on_reading(void (*wake)(void*), void* context) noexcept override {
     std::lock_guard<std::mutex> lock(wake_mu_);
@@ -115,7 +119,7 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
 
  private:
   explicit UsageSource(SourceOptions options) : options_(std::move(options)) {
-    if (options_.header.empty()) path_.assign(options_.json_path);
+    if (!options_.passive_only && options_.header.empty()) path_.assign(options_.json_path);
     multi_ = curl_multi_init();
     easy_ = curl_easy_init();
     if (!options_.bearer_token.empty())
@@ -129,7 +133,7 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
     curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &UsageSource::on_header);
     curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-    thread_ = std::thread([this] { run(); });
+    if (!options_.passive_only) thread_ = std::thread([this] { run(); });
   }
 
   void run() {

@@ -1,0 +1,173 @@
+#include "metrics.hpp"
+
+#include "exposition.hpp"
+#include "slotgate/http/usage_source.hpp"
+
+namespace gateway {
+
+const char* to_string(Refusal r) {
+  constexpr const char* kNames[] = {"queue_full", "queue_timeout", "closed", "client_gone"};
+  return r < Refusal::kCount ? kNames[static_cast<size_t>(r)] : "?";
+}
+const char* to_string(UpstreamFailure f) {
+  constexpr const char* kNames[] = {"resolve", "connect", "send", "header", "body"};
+  return f < UpstreamFailure::kCount ? kNames[static_cast<size_t>(f)] : "?";
+}
+const char* to_string(Phase p) {
+  constexpr const char* kNames[] = {"queued", "upstream"};
+  return p < Phase::kCount ? kNames[static_cast<size_t>(p)] : "?";
+}
+
+namespace {
+
+double load(const std::atomic<uint64_t>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));  // relaxed: statistics
+}
+double load(const std::atomic<int64_t>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));  // relaxed: statistics
+}
+
+void limiter_part(Exposition& e, const slotgate::Snapshot<uint64_t>& s) {
+  e.single("slotgate_limit", "gauge", "Concurrent sessions the upstream allows (the cap).",
+           s.limit);
+  e.single("slotgate_effective_limit", "gauge",
+           "What grants are checked against now: the cap less headroom.", s.effective_limit);
+  e.single("slotgate_permits_held", "gauge", "Permits out: requests talking to the upstream.",
+           s.held);
+  e.single("slotgate_permits_cooling", "gauge",
+           "Released slots still counted against the cap while the upstream's counter lags.",
+           s.cooling);
+  e.single("slotgate_queued", "gauge", "Requests waiting for a permit.", s.queued);
+  e.family("slotgate_headroom", "gauge",
+           "Slots held back for usage the limiter cannot see, by why.");
+  e.sample("slotgate_headroom", {{"reason", "rejected"}}, s.headroom_rejected);
+  e.sample("slotgate_headroom", {{"reason", "foreign"}}, s.headroom_foreign);
+  e.single("slotgate_paused", "gauge", "1 while grants pause after an upstream rejection.",
+           s.paused ? 1 : 0);
+  e.single("slotgate_half_open", "gauge", "1 while one probe tests the upstream after a pause.",
+           s.half_open ? 1 : 0);
+  e.single("slotgate_usage_gate_open", "gauge",
+           "1 when no usable reading binds grants (they rest on cooldown alone).",
+           s.gate_open ? 1 : 0);
+  e.single("slotgate_usage_reading_sessions", "gauge",
+           "The session count of the latest usage reading taken in (0 before one).",
+           s.has_reading ? s.reading_sessions : 0);
+  e.single("slotgate_effective_cooldown_seconds", "gauge",
+           "How long a released slot counts: the configured floor or the learned release lag.",
+           static_cast<double>(s.effective_cooldown) / 1e9);
+
+  const slotgate::Counters& c = s.counters;
+  e.family("slotgate_grants_total", "counter", "Permits granted, by path.");
+  e.sample("slotgate_grants_total", {{"path", "fast"}}, static_cast<double>(c.fast_path));
+  e.sample("slotgate_grants_total", {{"path", "queue"}}, static_cast<double>(c.from_queue));
+  e.single("slotgate_releases_total", "counter", "Permits released.",
+           static_cast<double>(c.released));
+  e.single("slotgate_upstream_rejections_total", "counter",
+           "Releases reported as rejected by the upstream (429).",
+           static_cast<double>(c.rejected_by_upstream));
+  e.single("slotgate_rejection_episodes_total", "counter",
+           "Rejection episodes (a pause, then a half-open probe).",
+           static_cast<double>(c.episodes));
+  e.family("slotgate_held_back_total", "counter", "Grants held back, by what held them.");
+  e.sample("slotgate_held_back_total", {{"by", "cooldown"}},
+           static_cast<double>(c.held_back_cooldown));
+  e.sample("slotgate_held_back_total", {{"by", "gate"}}, static_cast<double>(c.held_back_gate));
+  e.sample("slotgate_held_back_total", {{"by", "headroom"}},
+           static_cast<double>(c.held_back_headroom));
+  e.sample("slotgate_held_back_total", {{"by", "pause"}}, static_cast<double>(c.held_back_pause));
+  e.sample("slotgate_held_back_total", {{"by", "probe"}}, static_cast<double>(c.held_back_probe));
+  e.family("slotgate_waits_ended_total", "counter",
+           "Waits that ended without a permit, by how they ended.");
+  e.sample("slotgate_waits_ended_total", {{"how", "timed_out"}}, static_cast<double>(c.timed_out));
+  e.sample("slotgate_waits_ended_total", {{"how", "cancelled"}}, static_cast<double>(c.cancelled));
+  e.sample("slotgate_waits_ended_total", {{"how", "closed"}},
+           static_cast<double>(c.closed_waiters));
+  e.sample("slotgate_waits_ended_total", {{"how", "queue_full"}},
+           static_cast<double>(c.queue_full));
+  e.single("slotgate_grants_returned_total", "counter",
+           "Grants that lost the race to a cancellation and went back.",
+           static_cast<double>(c.grants_returned));
+  e.single("slotgate_reclaimed_total", "counter", "Permits reclaimed from stuck holders.",
+           static_cast<double>(c.reclaimed));
+  e.single("slotgate_wakeups_total", "counter", "Waiters woken for their own ticket.",
+           static_cast<double>(c.wakeups));
+  e.single("slotgate_usage_readings_total", "counter", "Usage readings the limiter took in.",
+           static_cast<double>(c.readings));
+  e.single("slotgate_usage_bad_readings_total", "counter",
+           "Readings the limiter ignored (implausible, from the future, older).",
+           static_cast<double>(c.bad_readings));
+}
+
+void source_part(Exposition& e, const slotgate::http::UsageSource& src) {
+  using slotgate::http::NoReading;
+  e.single("slotgate_usage_answers_total", "counter",
+           "Answers of the usage endpoint and passive headers, readings or not.",
+           static_cast<double>(src.answers()));
+  e.family("slotgate_usage_no_reading_total", "counter", "Answers that gave no reading, by why.");
+  for (size_t i = 1; i < static_cast<size_t>(NoReading::kCount); ++i) {
+    const auto why = static_cast<NoReading>(i);
+    e.sample("slotgate_usage_no_reading_total", {{"reason", slotgate::http::to_string(why)}},
+             static_cast<double>(src.failures(why)));
+  }
+}
+
+void gateway_part(Exposition& e, const Stats& st) {
+  e.single("slotgate_gateway_connections", "gauge", "Client connections open.",
+           load(st.connections));
+  e.single("slotgate_gateway_upstream_requests", "gauge",
+           "Requests holding a permit and talking to the upstream.", load(st.in_upstream));
+  e.single("slotgate_gateway_requests_total", "counter", "Requests read from clients to proxy.",
+           load(st.requests));
+  e.family("slotgate_gateway_responses_total", "counter",
+           "Responses sent to clients, by status class.");
+  constexpr const char* kClasses[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (size_t i = 1; i < 6; ++i)
+    e.sample("slotgate_gateway_responses_total", {{"class", kClasses[i]}}, load(st.responses[i]));
+  e.single("slotgate_gateway_upstream_429_total", "counter",
+           "Upstream 429 responses (each released as rejected with its Retry-After).",
+           load(st.upstream_429));
+  e.family("slotgate_gateway_refused_total", "counter", "Requests that got no permit, by why.");
+  for (size_t i = 0; i < static_cast<size_t>(Refusal::kCount); ++i)
+    e.sample("slotgate_gateway_refused_total", {{"reason", to_string(static_cast<Refusal>(i))}},
+             load(st.refused[i]));
+  e.family("slotgate_gateway_upstream_failures_total", "counter",
+           "Proxied requests that failed talking to the upstream, by stage.");
+  for (size_t i = 0; i < static_cast<size_t>(UpstreamFailure::kCount); ++i)
+    e.sample("slotgate_gateway_upstream_failures_total",
+             {{"stage", to_string(static_cast<UpstreamFailure>(i))}},
+             load(st.upstream_failures[i]));
+  e.family("slotgate_gateway_clients_gone_total", "counter",
+           "Clients that went away before their response ended, by phase.");
+  for (size_t i = 0; i < static_cast<size_t>(Phase::kCount); ++i)
+    e.sample("slotgate_gateway_clients_gone_total", {{"phase", to_string(static_cast<Phase>(i))}},
+             load(st.clients_gone[i]));
+  e.single("slotgate_gateway_passive_readings_total", "counter",
+           "Usage counts offered from proxied responses' headers.", load(st.passive_offers));
+
+  e.family("slotgate_gateway_wait_seconds", "histogram",
+           "Time from a request's arrival to its permit.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < WaitHistogram::kBuckets; ++i) {
+    cumulative += st.wait.in_bucket(i);
+    const std::string le = Exposition::number(WaitHistogram::kBounds[i]);
+    e.sample("slotgate_gateway_wait_seconds_bucket", {{"le", le}}, static_cast<double>(cumulative));
+  }
+  cumulative += st.wait.in_bucket(WaitHistogram::kBuckets);
+  e.sample("slotgate_gateway_wait_seconds_bucket", {{"le", "+Inf"}},
+           static_cast<double>(cumulative));
+  e.sample("slotgate_gateway_wait_seconds_sum", st.wait.sum_seconds());
+  e.sample("slotgate_gateway_wait_seconds_count", static_cast<double>(cumulative));
+}
+
+}  // namespace
+
+std::string render_metrics(const slotgate::Snapshot<uint64_t>& s, const Stats& stats,
+                           const slotgate::http::UsageSource* source) {
+  Exposition e;
+  limiter_part(e, s);
+  if (source != nullptr) source_part(e, *source);
+  gateway_part(e, stats);
+  return e.text();
+}
+
+}  // namespace gateway

@@ -1,0 +1,96 @@
+// The reverse proxy: each client connection is a coroutine that reads requests, waits for a
+// permit (watching the client meanwhile), forwards the request with the key, and relays the
+// response — a streamed body chunk by chunk — holding the permit until the response ends or
+// the client leaves.
+#pragma once
+
+#include <stdint.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "config.hpp"
+#include "metrics.hpp"
+#include "slotgate/http/usage_source.hpp"
+#include "slotgate/ports/asio.hpp"
+
+namespace gateway {
+
+using Limiter = slotgate::asio::Limiter<kMaxCap, kMaxQueue>;
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+class ClientWatch;
+
+// What the gateway needs of one client connection to end it from another thread (on
+// shutdown). The pointers are set and cleared on the connection's strand, where the close that
+// end_connections posts runs too.
+struct Connection {
+  explicit Connection(boost::asio::any_io_executor e) : ex(std::move(e)) {}
+  boost::asio::any_io_executor ex;
+  boost::asio::ip::tcp::socket* client = nullptr;    // null once the connection is over
+  boost::asio::ip::tcp::socket* upstream = nullptr;  // while a request talks to the upstream
+  bool idle = false;                                 // waiting for the client's next request
+};
+
+class Gateway {
+ public:
+  // `source`: the usage source (null: none). Configures the limiter from `config`.
+  Gateway(boost::asio::io_context& io, const Config& config,
+          std::shared_ptr<slotgate::http::UsageSource> source);
+
+  // Serves one client connection until it closes.
+  boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+
+  // The /metrics body.
+  std::string metrics() const;
+
+  // Shutting down: waiting requests get 503 at once, new ones too. Streams go on.
+  void close_limiter() { limiter_.close(); }
+  // Ends client connections: every one, or those idle between requests (and keep-alive
+  // connections stop after their current request from now on). Permits go back as the
+  // connections' coroutines unwind.
+  void end_connections(bool idle_only);
+  int64_t connections() const { return stats_.connections.load(std::memory_order_relaxed); }
+
+  Limiter& limiter() { return limiter_; }
+  // What configuring the limiter said (kOk unless a setting is out of the core's range).
+  slotgate::Status status() const { return status_; }
+
+ private:
+  // One proxied request. False: the client connection is unusable (it left, or a response
+  // was cut short).
+  boost::asio::awaitable<bool> proxy(boost::beast::tcp_stream& client, Request& req,
+                                     Connection& conn);
+  // The upstream half, over a plain or a TLS stream.
+  template <class Stream>
+  boost::asio::awaitable<bool> exchange(Stream& up, boost::beast::tcp_stream& client, Request& req,
+                                        Limiter::guard_type& permit, ClientWatch& watch,
+                                        Connection& conn);
+  boost::asio::awaitable<bool> respond(boost::beast::tcp_stream& client, unsigned status,
+                                       const std::string& body, bool keep_alive,
+                                       const std::string& retry_after = {},
+                                       const char* content_type = "text/plain");
+  std::string retry_after_seconds() const;
+
+  const Config config_;
+  std::shared_ptr<slotgate::http::UsageSource> source_;
+  Limiter limiter_;
+  slotgate::Status status_ = slotgate::Status::kOk;
+  mutable Stats stats_;
+  boost::asio::ssl::context tls_;
+  std::atomic<uint32_t> waiting_{0};  // requests in async_acquire now
+  std::atomic<bool> draining_{false};
+  std::mutex connections_mu_;
+  std::set<std::shared_ptr<Connection>> connections_;
+};
+
+}  // namespace gateway
