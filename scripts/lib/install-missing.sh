@@ -16,6 +16,17 @@ install_missing() {
     return 1
   fi
   echo "== installing: ${missing[*]}" >&2
+  # Servers the tests use (redis-server, prometheus for its promtool) are started by the tests
+  # themselves on free ports: keep their packages from starting system services as they install.
+  local no_services=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    no_services=1
+  fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+  [[ $no_services -eq 1 ]] && rm -f /usr/sbin/policy-rc.d
+  return $rc
 }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <string>
+#include <thread>
 
 #include "../support/upstream_process.hpp"
 #include "slotgate/http/usage_source.hpp"
@@ -58,6 +59,24 @@ TEST_F(HttpUsageSource, ReadsTheCountAtItsPath) {
   EXPECT_EQ(r.sessions, 0u);
   EXPECT_GE(r.sampled_at, asked) << "dated when the request started";
   EXPECT_EQ(s->readings(), 1u);
+}
+
+// A request made while a fetch is under way is one more fetch, made as soon as that one ends:
+// not lost, and not left until the thread's idle poll times out (a minute).
+TEST_F(HttpUsageSource, ARequestDuringAFetchGetsAFetchOfItsOwn) {
+  ASSERT_GT(up.port(), 0);
+  auto s = source("/faults/slow");  // the right answer, 3 s late
+  s->request_refresh();
+  // While the first fetch waits for its answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(s->answers(), 0u);
+  s->request_refresh();
+  s->request_refresh();  // merges with the one before
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (s->answers() < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(s->answers(), 2u);
+  EXPECT_EQ(s->readings(), 2u);
 }
 
 struct Fault {

@@ -161,6 +161,10 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
         busy = false;
         publish(classify(result), started);
       }
+      // A request made during the fetch woke a poll of that fetch: its wake-up is spent, so
+      // look at the flag again before sleeping, or it would wait for the next request.
+      // acquire: pairs with request_refresh's exchange.
+      if (!busy && requested_.load(std::memory_order_acquire)) continue;
       int fds = 0;
       curl_multi_poll(multi_, nullptr, 0, busy ? 100 : 60000, &fds);
     }

@@ -1,0 +1,288 @@
+// End to end on real sockets: real HTTP clients through slotgate-gateway to slotgate-upstream,
+// both started by the test on free loopback ports. The upstream's own ledger is the judge: the
+// most sessions it billed at once, its 429s, the admissions that took it past its cap.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <stdio.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../support/gateway_process.hpp"
+#include "../support/upstream_process.hpp"
+
+namespace {
+
+using slotgate::test::eventually;
+using slotgate::test::Gateway;
+using slotgate::test::Upstream;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kCap = 4;
+// A provider that starts counting a session 100 ms late and goes on counting it 150 ms after
+// it ends: a client that trusts its own count overshoots it.
+const std::vector<std::string> kLaggingUpstream = {"--cap", std::to_string(kCap), "--lag-in-ms",
+                                                   "100",   "--lag-out-ms",       "150"};
+
+std::string gateway_config(const Upstream& up, const std::string& extra) {
+  return "upstream = " + up.url() + "\nkey = key\n" + extra;
+}
+
+struct Load {
+  std::atomic<int> requests{0};
+  std::atomic<int> ok{0};           // 200 with the whole stream ([DONE] at its end)
+  std::atomic<int> rejected{0};     // 429 passed on from the upstream
+  std::atomic<int> unavailable{0};  // 503 from the gateway
+  std::atomic<int> other{0};        // anything else, or no answer
+};
+
+// `clients` threads, each sending streamed sessions of `ms` through its own keep-alive
+// connection until `duration` has passed (each sends at least one); every request is waited
+// for to its end.
+void drive(int port, int clients, std::chrono::milliseconds duration, int ms, Load& load) {
+  const auto until = Clock::now() + duration;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i)
+    threads.emplace_back([&] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_read_timeout(60, 0);
+      c.set_connection_timeout(10, 0);
+      do {
+        std::string body;
+        auto r = c.Get(("/v1/session?ms=" + std::to_string(ms) + "&stream=1").c_str(),
+                       [&](const char* d, size_t n) {
+                         body.append(d, n);
+                         return true;
+                       });
+        ++load.requests;
+        if (!r)
+          ++load.other;
+        else if (r->status == 200 && body.find("data: [DONE]") != std::string::npos)
+          ++load.ok;
+        else if (r->status == 429)
+          ++load.rejected;
+        else if (r->status == 503)
+          ++load.unavailable;
+        else
+          ++load.other;
+      } while (Clock::now() < until);
+    });
+  for (auto& t : threads) t.join();
+}
+
+// promtool (Debian's prometheus package) parses and lints the text: its exit status.
+int promtool_check(const std::string& text, std::string& said) {
+  slotgate::test::TempDir dir;
+  const std::string in = dir.write("metrics.txt", text);
+  const std::string cmd = std::string(SLOTGATE_PROMTOOL) + " check metrics < " + in + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p) != nullptr) said += buf;
+  const int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(GatewayEndToEnd, ManyStreamingClientsNeverTakeTheUpstreamPastItsCap) {
+  Upstream up(kLaggingUpstream);
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(
+      up, "cap = 4\nqueue_timeout_ms = 20000\nusage_url = " + up.url() + "/usage\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  // A wait past 20 s (five times the longest this load needs) would be a 503: a stalled
+  // limiter fails the test rather than slowing it.
+  Load load;
+  drive(gw.port(), 40, std::chrono::seconds(6), 200, load);
+  printf(
+      "through the gateway: %d requests, %d whole streams; upstream billed at most %ld at "
+      "once, %ld 429s, %ld admissions past the cap\n",
+      load.requests.load(), load.ok.load(), up.ledger("max_billed"), up.ledger("rejected"),
+      up.ledger("over_cap"));
+  EXPECT_GE(load.requests.load(), 40);
+  EXPECT_EQ(load.ok.load(), load.requests.load()) << "every client request answered in full";
+  EXPECT_LE(up.ledger("max_billed"), kCap);
+  EXPECT_EQ(up.ledger("rejected"), 0);
+  EXPECT_EQ(up.ledger("over_cap"), 0);
+  EXPECT_GT(up.ledger("admitted"), 0);
+
+  // What the gateway says of it, checked by a real parser of the exposition format.
+  const std::string metrics = gw.metrics();
+  std::string said;
+  EXPECT_EQ(promtool_check(metrics, said), 0) << said << "\n" << metrics;
+  EXPECT_NE(metrics.find("slotgate_gateway_wait_seconds_bucket{le=\"+Inf\"} " +
+                         std::to_string(load.requests.load())),
+            std::string::npos)
+      << metrics;
+  EXPECT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 0; }));
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_429_total"), 0);
+}
+
+// The proof that the test above can fail: the same load through the same proxy with a limit
+// that never binds (a pass-through) takes the upstream past its cap.
+TEST(GatewayEndToEnd, APassThroughTakesTheSameUpstreamPastItsCap) {
+  Upstream up(kLaggingUpstream);
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 64\ncooldown_ms = 0\nqueue_timeout_ms = 60000\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  Load load;
+  drive(gw.port(), 40, std::chrono::seconds(3), 200, load);
+  printf(
+      "pass-through: %d requests, %d 429s; upstream billed at most %ld at once, %ld "
+      "admissions past the cap\n",
+      load.requests.load(), load.rejected.load(), up.ledger("max_billed"), up.ledger("over_cap"));
+  EXPECT_GT(up.ledger("max_billed"), kCap);
+  EXPECT_GT(up.ledger("over_cap"), 0);
+  EXPECT_GT(up.ledger("rejected"), 0);
+  EXPECT_GT(load.rejected.load(), 0) << "the upstream's 429s reach the clients";
+}
+
+TEST(GatewayEndToEnd, ClientsThatLeaveMidStreamOrWhileQueuedLeakNoPermit) {
+  Upstream up({"--cap", std::to_string(kCap), "--lag-out-ms", "50"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 4\nqueue_timeout_ms = 60000\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  std::atomic<int> streamed{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 16; ++i)
+    clients.emplace_back([&] {
+      httplib::Client c("127.0.0.1", gw.port());
+      c.set_read_timeout(1, 0);  // one that is still queued after a second leaves
+      // A minute-long stream, left after its first event.
+      auto r = c.Get("/v1/session?ms=60000&stream=1", [&](const char*, size_t) {
+        ++streamed;
+        return false;
+      });
+      EXPECT_FALSE(r);  // cancelled by the receiver, or timed out
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_GE(streamed.load(), kCap);
+  EXPECT_TRUE(eventually([&] {
+    return gw.metric("slotgate_permits_held") == 0 && gw.metric("slotgate_queued") == 0;
+  })) << gw.metrics();
+  EXPECT_TRUE(eventually([&] { return up.ledger("current") == 0; }))
+      << "the gateway ended the upstream sessions of the clients that left";
+  EXPECT_GE(gw.metric("slotgate_gateway_clients_gone_total{phase=\"upstream\"}"), kCap);
+  EXPECT_GE(gw.metric("slotgate_gateway_clients_gone_total{phase=\"queued\"}"), 1);
+  // Every slot is usable again: as many streams as the cap at once.
+  Load load;
+  drive(gw.port(), kCap, std::chrono::milliseconds(0), 100, load);
+  EXPECT_EQ(load.ok.load(), kCap);
+  EXPECT_EQ(up.ledger("rejected"), 0);
+}
+
+TEST(GatewayEndToEnd, AFullQueueAnd503AtOnceAWaitPastTheTimeout503Later) {
+  Upstream up({"--cap", "1", "--lag-out-ms", "0"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 1\nqueue_size = 1\nqueue_timeout_ms = 300\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  std::thread holder([&] { EXPECT_EQ(gw.client().Get("/v1/session?ms=3000")->status, 200); });
+  ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 1; }));
+  int waited_status = 0;
+  std::string waited_retry_after, waited_body;
+  std::thread waiter([&] {
+    auto r = gw.client().Get("/v1/session?ms=10");
+    if (!r) return;
+    waited_status = r->status;
+    waited_body = r->body;
+    waited_retry_after = r->get_header_value("Retry-After");
+  });
+  ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_queued") == 1; }));
+  auto full = gw.client().Get("/v1/session?ms=10");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(full->status, 503);
+  EXPECT_EQ(full->body, "queue full\n");
+  EXPECT_FALSE(full->get_header_value("Retry-After").empty());
+  waiter.join();
+  EXPECT_EQ(waited_status, 503);
+  EXPECT_EQ(waited_body, "queue_timeout\n");
+  EXPECT_FALSE(waited_retry_after.empty());
+  holder.join();
+  EXPECT_EQ(gw.metric("slotgate_gateway_refused_total{reason=\"queue_full\"}"), 1);
+  EXPECT_EQ(gw.metric("slotgate_gateway_refused_total{reason=\"queue_timeout\"}"), 1);
+  EXPECT_EQ(up.ledger("admitted"), 1) << "only the holder reached the upstream";
+}
+
+TEST(GatewayEndToEnd, AnUpstream429PausesTheGatewayForItsRetryAfter) {
+  // Another client holds the whole cap: every request of ours is refused, Retry-After: 2.
+  Upstream up({"--cap", "2", "--foreign", "2", "--retry-after-s", "2"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 2\nqueue_timeout_ms = 300\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  auto first = gw.client().Get("/v1/session?ms=10");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 429) << "the upstream's answer reaches the client";
+  EXPECT_EQ(first->get_header_value("Retry-After"), "2");
+  EXPECT_EQ(gw.metric("slotgate_paused"), 1);
+  EXPECT_EQ(gw.metric("slotgate_upstream_rejections_total"), 1);
+  EXPECT_EQ(gw.metric("slotgate_headroom{reason=\"rejected\"}"), 1);
+  // Within the pause the gateway does not ask the upstream again: the caller waits, then 503.
+  auto second = gw.client().Get("/v1/session?ms=10");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 503);
+  const int retry_after = std::stoi(second->get_header_value("Retry-After"));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 2);
+  EXPECT_EQ(up.ledger("rejected"), 1);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_429_total"), 1);
+}
+
+TEST(GatewayEndToEnd, SigtermLetsAStreamFinishThenExits) {
+  Upstream up({"--cap", "2", "--lag-out-ms", "0"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 2\ndrain_timeout_ms = 5000\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  int status = 0;
+  std::string body;
+  std::thread client([&] {
+    auto r = gw.client().Get("/v1/session?ms=600&stream=1");
+    if (!r) return;
+    status = r->status;
+    body = r->body;
+  });
+  ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 1; }));
+  gw.process().signal(SIGTERM);
+  EXPECT_EQ(gw.process().wait(), 0);
+  client.join();
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(body.find("data: [DONE]"), std::string::npos);
+  EXPECT_FALSE(gw.client().Get("/metrics")) << "no longer listening";
+}
+
+// Not a rule, a figure for the README: what the gateway adds to a request when the limit does
+// not bind (cap 64, no cooldown), against the same requests sent to the upstream directly.
+TEST(GatewayEndToEnd, AddedLatencyWhenTheLimitDoesNotBind) {
+  Upstream up({"--cap", "64", "--lag-out-ms", "0"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 64\ncooldown_ms = 0\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  const auto measure = [](httplib::Client& c, int n) {
+    std::vector<double> us;
+    for (int i = 0; i < n; ++i) {
+      const auto t0 = Clock::now();
+      auto r = c.Get("/v1/session?ms=0");
+      EXPECT_TRUE(r && r->status == 200);
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+    std::sort(us.begin(), us.end());
+    return std::make_pair(us[us.size() / 2], us[us.size() * 99 / 100]);
+  };
+  auto direct = up.client();
+  auto through = gw.client();
+  measure(direct, 20);  // warm both
+  measure(through, 20);
+  const auto [d50, d99] = measure(direct, 300);
+  const auto [g50, g99] = measure(through, 300);
+  printf(
+      "latency, 300 sequential requests: direct p50 %.0f us p99 %.0f us; through the "
+      "gateway p50 %.0f us p99 %.0f us; added p50 %.0f us p99 %.0f us\n",
+      d50, d99, g50, g99, g50 - d50, g99 - d99);
+  RecordProperty("added_p50_us", static_cast<int>(g50 - d50));
+  RecordProperty("added_p99_us", static_cast<int>(g99 - d99));
+}
+
+}  // namespace
