@@ -53,7 +53,7 @@ bool fetch_concurrent_sessions(uint32_t& sessions) {
 
 int main() {
   Port port;
-  slotgate::posix::UsagePoller usage(port, fetch_concurrent_sessions);  // attaches to the port
+  auto usage = slotgate::posix::UsagePoller::start(port, fetch_concurrent_sessions);  // attached
   Limiter limiter(port);
   // The cap is all we know; the library learns the lags (README, "The policy").
   const auto cfg = Limiter::recommended_config(4);
@@ -61,8 +61,8 @@ int main() {
 
   // Take a first reading before admitting anyone: until one arrives the gate is open and the
   // limiter runs on cooldown alone, which cannot know about the other client.
-  usage.request_refresh();
-  while (usage.fetches() == 0) std::this_thread::sleep_for(1ms);
+  usage->request_refresh();
+  while (usage->fetches() == 0) std::this_thread::sleep_for(1ms);
   limiter.poll(Port::now());
 
   std::atomic<int> peak{0};

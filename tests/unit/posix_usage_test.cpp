@@ -68,9 +68,9 @@ void wait_fetches(const UsagePoller& p, uint64_t n) {
 }
 
 TEST(UsagePoller, ABlockedFetchNeverBlocksTheLimiter) {
+  Gatekeeper gk;  // before the port, which keeps the poller and its fetch
   Port port;
-  Gatekeeper gk;
-  UsagePoller poller(port, [&](uint32_t& s) { return gk.fetch(s); });
+  UsagePoller& poller = *UsagePoller::start(port, [&](uint32_t& s) { return gk.fetch(s); });
   L lim(port);
   L::config_type c;
   c.limit = 2;
@@ -97,9 +97,9 @@ TEST(UsagePoller, ABlockedFetchNeverBlocksTheLimiter) {
 }
 
 TEST(UsagePoller, FetchesNeverOverlapAndRequestsMerge) {
+  Gatekeeper gk;  // before the port, which keeps the poller and its fetch
   Port port;
-  Gatekeeper gk;
-  UsagePoller poller(port, [&](uint32_t& s) { return gk.fetch(s); });
+  UsagePoller& poller = *UsagePoller::start(port, [&](uint32_t& s) { return gk.fetch(s); });
   poller.request_refresh();
   gk.wait_entered(1);
   // Many requests from many threads while the first fetch is blocked...
@@ -129,9 +129,9 @@ TEST(UsagePoller, FetchesNeverOverlapAndRequestsMerge) {
 }
 
 TEST(UsagePoller, AFailedFetchLeavesNoReading) {
+  Gatekeeper gk;  // before the port, which keeps the poller and its fetch
   Port port;
-  Gatekeeper gk;
-  UsagePoller poller(port, [&](uint32_t& s) { return gk.fetch(s); });
+  UsagePoller& poller = *UsagePoller::start(port, [&](uint32_t& s) { return gk.fetch(s); });
   gk.open(3);
   poller.request_refresh();
   wait_fetches(poller, 1);
@@ -145,9 +145,9 @@ TEST(UsagePoller, AFailedFetchLeavesNoReading) {
 }
 
 TEST(UsagePoller, AReadingFromTheFetchAdmitsAHeldWaiter) {
+  Gatekeeper gk;  // before the port, which keeps the poller and its fetch
   Port port;
-  Gatekeeper gk;
-  UsagePoller poller(port, [&](uint32_t& s) { return gk.fetch(s); });
+  UsagePoller& poller = *UsagePoller::start(port, [&](uint32_t& s) { return gk.fetch(s); });
   L lim(port);
   L::config_type c;
   c.limit = 4;
@@ -171,6 +171,36 @@ TEST(UsagePoller, AReadingFromTheFetchAdmitsAHeldWaiter) {
   waiter.join();
   EXPECT_EQ(got, Status::kOk);
   EXPECT_GE(poller.fetches(), 2u);
+}
+
+// The port keeps every source it was given: dropping the caller's handle, or attaching another
+// source, never leaves the limiter reading one that is gone.
+TEST(UsagePoller, ThePortKeepsItsSourcesAlive) {
+  Gatekeeper gk, gk2;  // before the port, which keeps both pollers
+  Port port;
+  std::weak_ptr<UsagePoller> first;
+  {
+    auto p = UsagePoller::start(port, [&](uint32_t& s) { return gk.fetch(s); });
+    first = p;
+  }
+  ASSERT_FALSE(first.expired());
+  gk.open(2);
+  port.request_usage_refresh();
+  wait_fetches(*first.lock(), 1);
+  UsageReading<uint64_t> r;
+  ASSERT_TRUE(port.read_usage(r));
+  EXPECT_EQ(r.sessions, 2u);
+
+  gk2.open(3);
+  auto second = UsagePoller::start(port, [&](uint32_t& s) { return gk2.fetch(s); });
+  EXPECT_FALSE(first.expired()) << "replaced, but kept until the port goes";
+  port.request_usage_refresh();
+  wait_fetches(*second, 1);
+  ASSERT_TRUE(port.read_usage(r));
+  EXPECT_EQ(r.sessions, 3u);
+  EXPECT_EQ(first.lock()->fetches(), 1u) << "the replaced source fetches no more";
+  port.attach_usage(nullptr);
+  EXPECT_FALSE(port.read_usage(r));
 }
 
 }  // namespace

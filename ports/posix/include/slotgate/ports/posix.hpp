@@ -22,6 +22,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "slotgate/acquire.hpp"
 #include "slotgate/atomics.hpp"
@@ -182,9 +185,15 @@ class Port {
   // ---- the usage source ----------------------------------------------------------------------
 
   // Give the port a usage source (nullptr: none; the limiter then runs on cooldown alone). The
-  // source must outlive its use by the limiter. Wait-free.
-  void attach_usage(UsageSource* source) noexcept {
-    usage_.store(source, std::memory_order_release);  // pairs with the acquire in read_usage
+  // port keeps every source it was given until it is destroyed itself, so a limiter on this
+  // port can never read a source that is gone (a source replaced or detached stays idle until
+  // then). Takes a mutex: not for interrupt or signal handlers.
+  void attach_usage(std::shared_ptr<UsageSource> source) {
+    {
+      std::lock_guard<std::mutex> lock(kept_mu_);
+      if (source) kept_.push_back(source);
+    }
+    usage_.store(source.get(), std::memory_order_release);  // pairs with the acquire in read_usage
   }
   // The port contract's usage source: nonblocking. The virtual call is off the fast path: the
   // limiter consults it only when it judges the gate.
@@ -271,6 +280,9 @@ class Port {
   std::atomic<uint64_t> wake_calls_{0};
   std::atomic<uint64_t> woken_{0};
   std::atomic<UsageSource*> usage_{nullptr};
+  // Last: destroyed first, so a source's thread finds the rest of the port alive as it stops.
+  std::mutex kept_mu_;
+  std::vector<std::shared_ptr<UsageSource>> kept_;
 };
 
 using slotgate::acquire;

@@ -11,6 +11,10 @@
 //   - after each fetch the port is notified, so waiters re-poll and take the reading in.
 // read() is lock-free (a UsageCell); request_refresh() is one exchange and at most one
 // sem_post: both never block.
+//
+// Lifetime: UsagePoller::start attaches the poller to a port, which keeps it until the port is
+// destroyed; the fetch thread stops then. So the limiter never reads a poller that is gone,
+// and the fetch function (and what it refers to) must live as long as the port.
 #pragma once
 
 #include <errno.h>
@@ -19,6 +23,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <utility>
 
@@ -33,15 +38,15 @@ class UsagePoller final : public UsageSource {
   // error, non-200, a body without the field).
   using Fetch = std::function<bool(uint32_t& sessions)>;
 
-  // Starts the fetch thread and attaches itself to `port`. No fetch runs until requested.
-  UsagePoller(Port& port, Fetch fetch) : port_(port), fetch_(std::move(fetch)) {
-    sem_init(&wake_, 0, 0);
-    thread_ = std::thread([this] { run(); });
-    port_.attach_usage(this);
+  // A poller with its fetch thread started, attached to `port` (which keeps it). No fetch runs
+  // until requested.
+  static std::shared_ptr<UsagePoller> start(Port& port, Fetch fetch) {
+    std::shared_ptr<UsagePoller> p(new UsagePoller(port, std::move(fetch)));
+    port.attach_usage(p);
+    return p;
   }
-  // Detaches, then waits for a fetch under way to finish. Blocking.
+  // Run by the port's destructor: waits for a fetch under way to finish. Blocking.
   ~UsagePoller() {
-    port_.attach_usage(nullptr);
     stop_.store(true, std::memory_order_release);  // pairs with the acquire in run()
     sem_post(&wake_);
     thread_.join();
@@ -66,6 +71,11 @@ class UsagePoller final : public UsageSource {
   bool refresh_pending() const noexcept { return requested_.load(std::memory_order_acquire); }
 
  private:
+  UsagePoller(Port& port, Fetch fetch) : port_(port), fetch_(std::move(fetch)) {
+    sem_init(&wake_, 0, 0);
+    thread_ = std::thread([this] { run(); });
+  }
+
   void run() {
     for (;;) {
       while (sem_wait(&wake_) != 0 && errno == EINTR) {
