@@ -193,6 +193,11 @@ slotgate_status slotgate_set_limit(slotgate_limiter* l, uint32_t limit) {
   return c(impl(l)->lim.set_limit(limit, now(l)));
 }
 
+slotgate_status slotgate_set_share(slotgate_limiter* l, uint32_t limit) {
+  if (l == nullptr) return SLOTGATE_INVALID_ARGUMENT;
+  return c(impl(l)->lim.set_limit(limit, now(l), slotgate::LimitChange::kKeepHeadroom));
+}
+
 slotgate_status slotgate_set_cooldown(slotgate_limiter* l, slotgate_tick cooldown) {
   if (l == nullptr) return SLOTGATE_INVALID_ARGUMENT;
   return c(impl(l)->lim.set_cooldown(cooldown));

@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <fstream>
@@ -158,6 +159,17 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
       return true;
     };
   };
+  // A name in the ledger's keys: no spaces or braces (braces are the keys' hash tag).
+  const auto ledger_name = [](std::string& field) -> Setter {
+    return [&field](const std::string& v, std::string& why) {
+      if (v.empty() || v.find_first_of("{} \t") != std::string::npos) {
+        why = "'" + v + "' is not a name (no spaces or braces)";
+        return false;
+      }
+      field = v;
+      return true;
+    };
+  };
   const auto url = [](std::string& field) -> Setter {
     return [&field](const std::string& v, std::string& why) {
       Url u;
@@ -225,6 +237,24 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
       {"usage_staleness_ms", number(c.usage_staleness_ms, 0, 600000)},
       {"usage_max_age_ms", number(c.usage_max_age_ms, 1, 3600000)},
       {"passive_header", header_name(c.passive_header)},
+      {"fleet_redis",
+       [&](const std::string& v, std::string& why) {
+         return parse_host_port(v, c.fleet_redis_host, c.fleet_redis_port, why);
+       }},
+      {"fleet_redis_password_env",
+       [&](const std::string& v, std::string& why) {
+         const char* pw = getenv(v.c_str());
+         if (pw == nullptr || *pw == '\0') {
+           why = "the environment variable " + v + " is not set";
+           return false;
+         }
+         c.fleet_redis_password = pw;
+         return true;
+       }},
+      {"fleet_name", ledger_name(c.fleet_name)},
+      {"fleet_id", ledger_name(c.fleet_id)},
+      {"fleet_ttl_ms", number(c.fleet_ttl_ms, 100, 3600000)},
+      {"fleet_floor", number(c.fleet_floor, 0, kMaxCap)},
   };
 
   std::set<std::string> seen;
@@ -274,6 +304,39 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
   if (!c.usage_header.empty() && c.usage_url.empty()) {
     error = name + ": usage_header: needs usage_url (the endpoint whose answer carries it)";
     return false;
+  }
+  if (c.fleet()) {
+    // The usage gate compares the upstream's whole count with this gateway's limit, which in a
+    // fleet is its share: it would hold a gateway back for its peers' sessions.
+    if (!c.usage_url.empty() || !c.passive_header.empty()) {
+      error = name +
+              ": fleet_redis: not with usage_url or passive_header (the usage gate would "
+              "count the other gateways' sessions against this one's share)";
+      return false;
+    }
+    if (c.fleet_floor > c.cap) {
+      error = name + ": fleet_floor: above the cap";
+      return false;
+    }
+    if (c.fleet_redis_port == 0) {
+      error = name + ": fleet_redis: the port must be 1..65535";
+      return false;
+    }
+  } else {
+    for (const char* k :
+         {"fleet_name", "fleet_id", "fleet_ttl_ms", "fleet_floor", "fleet_redis_password_env"})
+      if (seen.count(k)) {
+        error = name + ": " + k + ": needs fleet_redis";
+        return false;
+      }
+  }
+  if (c.fleet_name.empty()) {
+    // One ledger per upstream and key: the key itself never goes to Redis, a hash of it does.
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (const char ch : c.key) h = (h ^ static_cast<uint8_t>(ch)) * 16777619u;
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08x", h);
+    c.fleet_name = c.upstream.host + ":" + c.upstream.port + ":" + hex;
   }
   out = c;
   return true;

@@ -47,6 +47,15 @@ struct Config {
   uint32_t usage_max_age_ms = 30000;
   // A header of proxied responses that carries the count (e.g. current-concurrent-requests).
   std::string passive_header;
+  // A fleet (optional): gateways sharing one key lease shares of `cap` from Redis.
+  std::string fleet_redis_host;  // set from fleet_redis = host:port
+  uint16_t fleet_redis_port = 0;
+  std::string fleet_redis_password;  // from fleet_redis_password_env
+  std::string fleet_name;            // the ledger's name; empty: the upstream's host:port
+  std::string fleet_id;              // this gateway in the ledger; empty: host:pid:random
+  uint32_t fleet_ttl_ms = 10000;
+  uint32_t fleet_floor = 0;
+  bool fleet() const { return !fleet_redis_host.empty(); }
 };
 
 // The gateway's compile-time sizes: the largest cap and queue the config may ask for.

@@ -1,6 +1,7 @@
 #include "metrics.hpp"
 
 #include "exposition.hpp"
+#include "slotgate/fleet/member.hpp"
 #include "slotgate/http/usage_source.hpp"
 
 namespace gateway {
@@ -111,6 +112,37 @@ void source_part(Exposition& e, const slotgate::http::UsageSource& src) {
   }
 }
 
+void fleet_part(Exposition& e, const slotgate::fleet::MemberStatus& f) {
+  using slotgate::fleet::Failure;
+  using slotgate::fleet::State;
+  e.single("slotgate_fleet_share", "gauge",
+           "The local limit from this gateway's share of the key's cap (the floor while lapsed).",
+           f.limit);
+  e.single("slotgate_fleet_claim", "gauge", "What the Redis ledger records this gateway as using.",
+           f.claim);
+  e.single("slotgate_fleet_want", "gauge", "What the last renewal asked for.", f.want);
+  e.single("slotgate_fleet_peers", "gauge", "Other live gateways on the key at the last renewal.",
+           f.peers);
+  e.family("slotgate_fleet_state", "gauge", "1 for the member's state: its lease and share.");
+  for (const State s : {State::kStarting, State::kLeased, State::kSettling, State::kLapsed})
+    e.sample("slotgate_fleet_state", {{"state", slotgate::fleet::to_string(s)}},
+             f.state == s ? 1 : 0);
+  e.single("slotgate_fleet_lease_seconds_left", "gauge",
+           "Until the lease lapses without a renewal, by this gateway's clock.", f.lease_left_s);
+  e.single("slotgate_fleet_since_renewal_seconds", "gauge",
+           "Since the last renewal that succeeded (-1 before the first).", f.since_renewal_s);
+  e.single("slotgate_fleet_renewals_total", "counter", "Renewals that succeeded.",
+           static_cast<double>(f.renewals));
+  e.family("slotgate_fleet_renewal_failures_total", "counter", "Renewals that failed, by why.");
+  for (int i = 0; i < static_cast<int>(Failure::kCount); ++i)
+    e.sample("slotgate_fleet_renewal_failures_total",
+             {{"reason", slotgate::fleet::to_string(static_cast<Failure>(i))}},
+             static_cast<double>(f.failures[i]));
+  e.single("slotgate_fleet_ledger_repairs_total", "counter",
+           "Inconsistencies the ledger script found and repaired (all members').",
+           static_cast<double>(f.repairs));
+}
+
 void gateway_part(Exposition& e, const Stats& st) {
   e.single("slotgate_gateway_connections", "gauge", "Client connections open.",
            load(st.connections));
@@ -162,10 +194,12 @@ void gateway_part(Exposition& e, const Stats& st) {
 }  // namespace
 
 std::string render_metrics(const slotgate::Snapshot<uint64_t>& s, const Stats& stats,
-                           const slotgate::http::UsageSource* source) {
+                           const slotgate::http::UsageSource* source,
+                           const slotgate::fleet::MemberStatus* fleet) {
   Exposition e;
   limiter_part(e, s);
   if (source != nullptr) source_part(e, *source);
+  if (fleet != nullptr) fleet_part(e, *fleet);
   gateway_part(e, stats);
   return e.text();
 }

@@ -13,6 +13,9 @@
 namespace slotgate::http {
 class UsageSource;
 }
+namespace slotgate::fleet {
+struct MemberStatus;
+}
 
 namespace gateway {
 
@@ -79,8 +82,9 @@ struct Stats {
   }
 };
 
-// The whole /metrics body. `source` may be null (no usage endpoint).
+// The whole /metrics body. `source` may be null (no usage endpoint), `fleet` too (no fleet).
 std::string render_metrics(const slotgate::Snapshot<uint64_t>& s, const Stats& stats,
-                           const slotgate::http::UsageSource* source);
+                           const slotgate::http::UsageSource* source,
+                           const slotgate::fleet::MemberStatus* fleet);
 
 }  // namespace gateway

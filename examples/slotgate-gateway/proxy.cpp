@@ -94,12 +94,26 @@ Gateway::Gateway(net::io_context& io, const Config& config,
       limiter_(io.get_executor(), source_),
       tls_(net::ssl::context::tls_client) {
   status_ = limiter_.configure(limiter_config(config_));
+  if (status_ == Status::kOk && config_.fleet()) {
+    slotgate::fleet::Options o;
+    o.redis_host = config_.fleet_redis_host;
+    o.redis_port = config_.fleet_redis_port;
+    o.redis_password = config_.fleet_redis_password;
+    o.name = config_.fleet_name;
+    o.id = config_.fleet_id;
+    o.cap = config_.cap;
+    o.floor = config_.fleet_floor;
+    o.ttl = ms(config_.fleet_ttl_ms);
+    fleet_ = std::make_unique<FleetMember>(limiter_, o);  // the limit is 0 until its first lease
+  }
   tls_.set_default_verify_paths();
   tls_.set_verify_mode(net::ssl::verify_peer);
 }
 
 std::string Gateway::metrics() const {
-  return render_metrics(limiter_.snapshot(), stats_, source_.get());
+  const slotgate::fleet::MemberStatus fleet =
+      fleet_ ? fleet_->status() : slotgate::fleet::MemberStatus{};
+  return render_metrics(limiter_.snapshot(), stats_, source_.get(), fleet_ ? &fleet : nullptr);
 }
 
 std::string Gateway::retry_after_seconds() const {
@@ -209,6 +223,7 @@ net::awaitable<bool> Gateway::proxy(beast::tcp_stream& client, Request& req, Con
     co_return co_await respond(client, 503, "queue full\n", keep, retry_after_seconds());
   } else {
     Counted<uint32_t> in_queue(waiting_);
+    if (fleet_) fleet_->nudge();  // demand rose: the fleet member asks for more at once
     auto [ec, granted] = co_await slotgate::asio::async_acquire(
         limiter_, ms(config_.queue_timeout_ms), net::bind_cancellation_slot(watch->slot(), kTuple));
     if (ec) {

@@ -21,12 +21,14 @@
 
 #include "config.hpp"
 #include "metrics.hpp"
+#include "slotgate/fleet/member.hpp"
 #include "slotgate/http/usage_source.hpp"
 #include "slotgate/ports/asio.hpp"
 
 namespace gateway {
 
 using Limiter = slotgate::asio::Limiter<kMaxCap, kMaxQueue>;
+using FleetMember = slotgate::fleet::Member<Limiter>;
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 class ClientWatch;
 
@@ -62,6 +64,8 @@ class Gateway {
   int64_t connections() const { return stats_.connections.load(std::memory_order_relaxed); }
 
   Limiter& limiter() { return limiter_; }
+  // The fleet member, or null without fleet_redis.
+  const FleetMember* fleet() const { return fleet_.get(); }
   // What configuring the limiter said (kOk unless a setting is out of the core's range).
   slotgate::Status status() const { return status_; }
 
@@ -85,6 +89,7 @@ class Gateway {
   std::shared_ptr<slotgate::http::UsageSource> source_;
   Limiter limiter_;
   slotgate::Status status_ = slotgate::Status::kOk;
+  std::unique_ptr<FleetMember> fleet_;  // with fleet_redis: leases this gateway's share
   mutable Stats stats_;
   boost::asio::ssl::context tls_;
   std::atomic<uint32_t> waiting_{0};  // requests in async_acquire now

@@ -150,7 +150,7 @@ class Limiter {
     gate_.configure(cfg.gate);
     headroom_.configure(cfg.headroom);
     lag_.configure(cfg.learn);
-    apply_limit(cfg.limit);
+    apply_limit(cfg.limit, LimitChange::kClearHeadroom);
     wake_poller();
     return Status::kOk;
   }
@@ -162,12 +162,16 @@ class Limiter {
     return config_type::recommended(limit, P::kTicksPerSecond);
   }
 
-  // Set L (1..MaxSlots) and clear any headroom. Raising it grants waiters at once; lowering it
-  // retires slots as they free up (permits already out stay valid). Lock-free, interrupt-safe;
+  // Set L (0..MaxSlots). Raising it grants waiters at once; lowering it retires slots as they
+  // free up (permits already out stay valid); 0 admits nobody until it is raised (a fleet
+  // member without a share): callers queue, or time out. An operator's change
+  // (LimitChange::kClearHeadroom, the default) clears any headroom and what it says; a share
+  // handed down by a fleet (kKeepHeadroom) keeps it, at most L - 1. Lock-free, interrupt-safe;
   // `now` stamps the grants it makes.
-  Status set_limit(uint32_t limit, tick_type now) noexcept {
-    if (limit < 1 || limit > MaxSlots) return Status::kInvalidArgument;
-    apply_limit(limit);
+  Status set_limit(uint32_t limit, tick_type now,
+                   LimitChange how = LimitChange::kClearHeadroom) noexcept {
+    if (limit > MaxSlots) return Status::kInvalidArgument;
+    apply_limit(limit, how);
     kick(now);
     return Status::kOk;
   }
@@ -634,10 +638,10 @@ class Limiter {
     }
   }
 
-  void apply_limit(uint32_t limit) noexcept {
+  void apply_limit(uint32_t limit, LimitChange how) noexcept {
     // relaxed: sync_effective_limit publishes the effective limit that grants act on.
     limit_.store(limit, std::memory_order_relaxed);
-    headroom_.clear();
+    if (how == LimitChange::kClearHeadroom) headroom_.clear();
     sync_effective_limit(newest(0));
   }
 

@@ -68,9 +68,15 @@ struct LearnConfig {
   Tick memory = 0;
 };
 
+// What a limit change does to headroom (Limiter::set_limit).
+enum class LimitChange : uint8_t {
+  kClearHeadroom,  // an operator's change: forget every step H made, and why
+  kKeepHeadroom,   // a fleet's share: keep what H learned (at most L - 1)
+};
+
 template <class Tick>
 struct Config {
-  // Slots the upstream allows (L). 1 <= limit <= MaxSlots.
+  // Slots the upstream allows (L). 1 <= limit <= MaxSlots (set_limit may also take 0 later).
   uint32_t limit = 1;
   // A released slot keeps counting against the limit for this long (the upstream's counter
   // lags). A floor: the effective cooldown is the longer of this and the learned release lag.

@@ -169,7 +169,10 @@ slotgate_limiter* slotgate_init(void* storage, size_t size, const slotgate_port*
 size_t slotgate_limiter_size(void);
 
 slotgate_status slotgate_configure(slotgate_limiter* l, const slotgate_config* config);
+/* 0..max slots; 0 admits nobody until raised. Clears headroom (an operator's change). */
 slotgate_status slotgate_set_limit(slotgate_limiter* l, uint32_t limit);
+/* The same, keeping what headroom learned: for a share handed down by a fleet. */
+slotgate_status slotgate_set_share(slotgate_limiter* l, uint32_t limit);
 slotgate_status slotgate_set_cooldown(slotgate_limiter* l, slotgate_tick cooldown);
 slotgate_status slotgate_set_max_hold(slotgate_limiter* l, slotgate_tick max_hold);
 

@@ -80,8 +80,15 @@ static void test_fast_path_and_release(void) {
   CHECK(s.held == 2);
   CHECK(s.counters.granted == 3);
   CHECK(s.counters.bad_releases == 2);
-  CHECK(slotgate_set_limit(l, 0) == SLOTGATE_INVALID_ARGUMENT);
   CHECK(slotgate_set_limit(l, SLOTGATE_C_MAX_SLOTS + 1) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_set_share(l, SLOTGATE_C_MAX_SLOTS + 1) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_set_share(NULL, 1) == SLOTGATE_INVALID_ARGUMENT);
+  /* 0 admits nobody until raised. */
+  CHECK(slotgate_set_limit(l, 0) == SLOTGATE_OK);
+  CHECK(slotgate_try_acquire(l, &c) == SLOTGATE_NO_SLOT);
+  CHECK(slotgate_set_share(l, 4) == SLOTGATE_OK);
+  slotgate_get_snapshot(l, &s);
+  CHECK(s.limit == 4);
   CHECK(strcmp(slotgate_status_string(SLOTGATE_GATED), "gated") == 0);
 }
 

@@ -14,12 +14,17 @@
 #include <vector>
 
 #include "../support/gateway_process.hpp"
+#include "../support/http_load.hpp"
+#include "../support/promtool.hpp"
 #include "../support/upstream_process.hpp"
 
 namespace {
 
+using slotgate::test::drive;
 using slotgate::test::eventually;
 using slotgate::test::Gateway;
+using slotgate::test::Load;
+using slotgate::test::promtool_check;
 using slotgate::test::Upstream;
 using Clock = std::chrono::steady_clock;
 
@@ -31,61 +36,6 @@ const std::vector<std::string> kLaggingUpstream = {"--cap", std::to_string(kCap)
 
 std::string gateway_config(const Upstream& up, const std::string& extra) {
   return "upstream = " + up.url() + "\nkey = key\n" + extra;
-}
-
-struct Load {
-  std::atomic<int> requests{0};
-  std::atomic<int> ok{0};           // 200 with the whole stream ([DONE] at its end)
-  std::atomic<int> rejected{0};     // 429 passed on from the upstream
-  std::atomic<int> unavailable{0};  // 503 from the gateway
-  std::atomic<int> other{0};        // anything else, or no answer
-};
-
-// `clients` threads, each sending streamed sessions of `ms` through its own keep-alive
-// connection until `duration` has passed (each sends at least one); every request is waited
-// for to its end.
-void drive(int port, int clients, std::chrono::milliseconds duration, int ms, Load& load) {
-  const auto until = Clock::now() + duration;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i)
-    threads.emplace_back([&] {
-      httplib::Client c("127.0.0.1", port);
-      c.set_read_timeout(60, 0);
-      c.set_connection_timeout(10, 0);
-      do {
-        std::string body;
-        auto r = c.Get(("/v1/session?ms=" + std::to_string(ms) + "&stream=1").c_str(),
-                       [&](const char* d, size_t n) {
-                         body.append(d, n);
-                         return true;
-                       });
-        ++load.requests;
-        if (!r)
-          ++load.other;
-        else if (r->status == 200 && body.find("data: [DONE]") != std::string::npos)
-          ++load.ok;
-        else if (r->status == 429)
-          ++load.rejected;
-        else if (r->status == 503)
-          ++load.unavailable;
-        else
-          ++load.other;
-      } while (Clock::now() < until);
-    });
-  for (auto& t : threads) t.join();
-}
-
-// promtool (Debian's prometheus package) parses and lints the text: its exit status.
-int promtool_check(const std::string& text, std::string& said) {
-  slotgate::test::TempDir dir;
-  const std::string in = dir.write("metrics.txt", text);
-  const std::string cmd = std::string(SLOTGATE_PROMTOOL) + " check metrics < " + in + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return -1;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p) != nullptr) said += buf;
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(GatewayEndToEnd, ManyStreamingClientsNeverTakeTheUpstreamPastItsCap) {

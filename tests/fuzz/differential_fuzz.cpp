@@ -244,13 +244,16 @@ struct Run {
     m.kick(now());
   }
 
-  void set_limit(uint32_t v) {
-    const Status s = lim.set_limit(v, now());
-    const Status want = v >= 1 && v <= m.max_slots ? Status::kOk : Status::kInvalidArgument;
+  // keep: a fleet's share (headroom kept), else an operator's change (cleared).
+  void set_limit(uint32_t v, bool keep) {
+    const Status s = lim.set_limit(
+        v, now(),
+        keep ? slotgate::LimitChange::kKeepHeadroom : slotgate::LimitChange::kClearHeadroom);
+    const Status want = v <= m.max_slots ? Status::kOk : Status::kInvalidArgument;
     AGREE("set_limit status", int(s), int(want));
     if (s != Status::kOk) return;
     m.limit = v;
-    m.h_rejected = 0;
+    if (!keep) m.h_rejected = 0;
     m.sync_limit();
     m.kick(now());
   }
@@ -428,7 +431,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         r.port.advance(1 + arg % 20);
         break;
       case 12:
-        r.set_limit(arg % 6);
+        r.set_limit(arg % 6, (arg / 6) % 2 == 1);
         break;
       case 13:
         if (r.lim.set_cooldown(arg % 8) != Status::kOk) std::abort();

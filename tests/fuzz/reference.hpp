@@ -122,7 +122,9 @@ struct Model {
     return max_age != 0 && has_reading && (before(now, read_at) || now - read_at <= max_age);
   }
   Tick usable_through() const { return read_at + max_age; }
-  uint32_t gate_limit() const { return limit - (h_rejected < limit ? h_rejected : limit - 1); }
+  uint32_t gate_limit() const {
+    return limit == 0 ? 0 : limit - (h_rejected < limit ? h_rejected : limit - 1);
+  }
   uint32_t lim() const { return gate_limit(); }  // no foreign headroom: the fuzzer tracks none
   uint32_t occ() const { return uint32_t(sessions.size()); }
   uint32_t held() const {

@@ -71,6 +71,30 @@ TYPED_TEST(Headroom, AStormOfRejectionsInOneEpisodeIsOneStep) {
   EXPECT_EQ(this->lim.snapshot().counters.episodes, 2u);
 }
 
+// A share handed down by a fleet keeps what headroom learned; an operator's change clears it.
+TYPED_TEST(Headroom, AShareKeepsItAnOperatorsChangeClearsIt) {
+  this->configure(4, 0);
+  Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  ASSERT_EQ(this->lim.snapshot().headroom, 1u);
+  ASSERT_EQ(this->lim.set_limit(3, this->now(), LimitChange::kKeepHeadroom), Status::kOk);
+  auto s = this->lim.snapshot();
+  EXPECT_EQ(s.headroom, 1u);
+  EXPECT_EQ(s.effective_limit, 2u);
+  EXPECT_EQ(s.limit_before_headroom, 4u) << "what it says stays too";
+  ASSERT_EQ(this->lim.set_limit(1, this->now(), LimitChange::kKeepHeadroom), Status::kOk);
+  EXPECT_EQ(this->lim.snapshot().effective_limit, 1u) << "never the last slot";
+  ASSERT_EQ(this->lim.set_limit(0, this->now(), LimitChange::kKeepHeadroom), Status::kOk);
+  EXPECT_EQ(this->lim.snapshot().effective_limit, 0u);
+  ASSERT_EQ(this->lim.set_limit(3, this->now(), LimitChange::kKeepHeadroom), Status::kOk);
+  EXPECT_EQ(this->lim.snapshot().effective_limit, 2u);
+  ASSERT_EQ(this->lim.set_limit(3, this->now()), Status::kOk);
+  s = this->lim.snapshot();
+  EXPECT_EQ(s.headroom, 0u);
+  EXPECT_EQ(s.effective_limit, 3u);
+  EXPECT_EQ(s.limit_before_headroom, 0u);
+}
+
 TYPED_TEST(Headroom, NeverHoldsBackTheLastSlot) {
   this->configure(2, 0);
   Permit p = this->take();

@@ -10,7 +10,6 @@ TYPED_TEST_SUITE(Input, Clocks);
 
 TYPED_TEST(Input, LimitOutsideItsRangeIsRefused) {
   this->configure(2);
-  EXPECT_EQ(this->lim.set_limit(0, this->now()), Status::kInvalidArgument);
   EXPECT_EQ(this->lim.set_limit(TestFixture::kSlots + 1, this->now()), Status::kInvalidArgument);
   typename TestFixture::L::config_type c;
   c.limit = 0;
@@ -103,6 +102,29 @@ TYPED_TEST(Input, OutcomeRetryAfterBeyondRangeIsClamped) {
   EXPECT_EQ(s.paused_until, T(this->now() + Ticks<T>::kMaxDuration));
   this->lim.resume();
   EXPECT_EQ(this->try_take(), Status::kOk);
+}
+
+// A limit of 0 (a fleet member without a share): nobody is admitted, callers queue, permits out
+// stay valid; raising it grants the queue in order.
+TYPED_TEST(Input, ALimitOfZeroAdmitsNobodyUntilRaised) {
+  this->configure(2);
+  const Permit out = this->take();
+  ASSERT_EQ(this->lim.set_limit(0, this->now()), Status::kOk);
+  Permit p;
+  EXPECT_EQ(this->lim.try_acquire(this->now(), p), Status::kNoSlot);
+  const Ticket t = this->wait();
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  auto s = this->snap();
+  EXPECT_EQ(s.limit, 0u);
+  EXPECT_EQ(s.effective_limit, 0u);
+  EXPECT_EQ(s.headroom, 0u);
+  EXPECT_EQ(this->release(out), Status::kOk) << "a permit out stays valid";
+  this->poll();
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);
+  ASSERT_EQ(this->lim.set_limit(1, this->now()), Status::kOk);
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+  this->claim_ok(t);
 }
 
 }  // namespace

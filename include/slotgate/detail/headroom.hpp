@@ -71,14 +71,14 @@ class Headroom {
     // relaxed x2: the caller publishes the result through a CAS on the control word.
     const uint32_t h =
         h_rejected_.load(std::memory_order_relaxed) + h_foreign_.load(std::memory_order_relaxed);
-    return h < limit ? h : limit - 1;
+    return below(h, limit);
   }
   // The slots held back: all of H without a usable reading, only the rejected part with one
   // (the gate counts foreign sessions from the reading). Wait-free.
   uint32_t held_back(bool usable, uint32_t limit) const noexcept {
     if (!usable) return headroom(limit);
     const uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: as above
-    return h < limit ? h : limit - 1;
+    return below(h, limit);
   }
   // The limit the gate compares readings against: L - H_rejected (at least 1). Wait-free.
   uint32_t gate_limit(uint32_t limit) const noexcept { return limit - held_back(true, limit); }
@@ -87,6 +87,11 @@ class Headroom {
   Tick confirm() const noexcept { return confirm_.load(std::memory_order_relaxed); }
   // Sessions beyond ours in the last fresh reading (foreign, confirmed or not). Wait-free.
   uint32_t beyond() const noexcept { return beyond_.load(std::memory_order_relaxed); }
+
+  // At most limit - 1: one slot is never held back (and a limit of 0 holds back nothing).
+  static uint32_t below(uint32_t h, uint32_t limit) noexcept {
+    return h < limit ? h : (limit == 0 ? 0 : limit - 1);
+  }
 
   // A manual limit change: forget every step. Token holder or configuration; wait-free.
   void clear() noexcept {
@@ -185,7 +190,7 @@ class Headroom {
       r = 1;
     }
     r = r > shown ? r - shown : 0;
-    return r < limit ? r : limit - 1;
+    return below(r, limit);
   }
 
   // Foreign usage that went away after coming back before, within how long it stayed away.
