@@ -160,9 +160,14 @@ TEST_F(Fleet, AKilledGatewaysShareIsBackWithTheOthersWithinTtlAndARenewal) {
   ClaimSampler sampler(redis);
   Load load;
   std::thread clients([&] { drive(ports(), 36, 8s, kSessionMs, load); });
-  // All busy: the split settles below the cap for each.
-  ASSERT_GE(time_until(5s, [&] { return shares({0, 1, 2}) == kCap; }).count(), 0);
-  EXPECT_LT(shares({0, 1}), kCap);
+  // All busy: the cap split three ways, each holding some.
+  ASSERT_GE(time_until(5s,
+                       [&] {
+                         return shares({0, 1, 2}) == kCap && shares({0}) > 0 && shares({1}) > 0 &&
+                                shares({2}) > 0;
+                       })
+                .count(),
+            0);
   gateways[2]->process().signal(SIGKILL);
   const auto back = time_until(10s, [&] { return shares({0, 1}) == kCap; });
   printf(
@@ -179,6 +184,7 @@ TEST_F(Fleet, AKilledGatewaysShareIsBackWithTheOthersWithinTtlAndARenewal) {
 }
 
 TEST_F(Fleet, RedisGonePastTheTtlPutsEveryGatewayAtItsFloorAndItsReturnBringsFullUse) {
+  ClaimSampler sampler(redis);  // while Redis answers: before the outage and after it
   Load load;
   std::thread clients([&] { drive(ports(), 36, 12s, kSessionMs, load); });
   ASSERT_GE(time_until(5s, [&] { return shares({0, 1, 2}) == kCap; }).count(), 0);
@@ -195,6 +201,7 @@ TEST_F(Fleet, RedisGonePastTheTtlPutsEveryGatewayAtItsFloorAndItsReturnBringsFul
   clients.join();
   EXPECT_GT(up.ledger("admitted"), admitted_before);
   EXPECT_EQ(load.ok.load(), load.requests.load()) << "no request failed over the outage";
+  EXPECT_LE(sampler.max(), kCap);
   expect_never_over_the_cap();
   EXPECT_GT(gateways[0]->metric("slotgate_fleet_renewal_failures_total{reason=\"connect\"}") +
                 gateways[0]->metric("slotgate_fleet_renewal_failures_total{reason=\"io\"}"),
@@ -204,7 +211,7 @@ TEST_F(Fleet, RedisGonePastTheTtlPutsEveryGatewayAtItsFloorAndItsReturnBringsFul
 // Throughput: the fleet, all busy, against one gateway holding the whole cap, on the same
 // upstream and load, one after the other in this test.
 TEST_F(Fleet, AllBusyTheFleetServesAsMuchAsOneGatewayWithTheWholeCap) {
-  constexpr auto kWindow = 6s;
+  constexpr auto kWindow = 10s;
   Load fleet_load;
   drive(ports(), 36, kWindow, kSessionMs, fleet_load);
   gateways.clear();  // stop the fleet; its sessions end

@@ -20,10 +20,10 @@ using slotgate::fleet::want_for;
 using namespace std::chrono_literals;
 
 TEST(FleetShare, WantFollowsDemand) {
-  EXPECT_EQ(want_for(Demand{0, 0, 0}, 4, 0), 1u) << "idle: one for the next caller";
+  EXPECT_EQ(want_for(Demand{0, 0, 0}, 4, 0), 0u) << "idle: all of it back to the others";
   EXPECT_EQ(want_for(Demand{0, 0, 0}, 4, 2), 2u) << "never below the floor";
-  EXPECT_EQ(want_for(Demand{2, 1, 0}, 8, 0), 4u) << "in use plus one";
-  EXPECT_EQ(want_for(Demand{4, 0, 0}, 4, 0), 4u) << "at most the cap";
+  EXPECT_EQ(want_for(Demand{2, 1, 0}, 8, 0), 3u) << "what is in use, cooling included";
+  EXPECT_EQ(want_for(Demand{5, 0, 0}, 4, 0), 4u) << "at most the cap";
   EXPECT_EQ(want_for(Demand{1, 0, 3}, 8, 0), 8u) << "callers wait: the whole cap";
 }
 
@@ -109,8 +109,10 @@ TEST_F(Ledger, BusyMembersConvergeToAFairSplitAndNeverClaimMoreThanTheCap) {
 
 TEST_F(Ledger, AnIdleMemberGivesBackToABusyOne) {
   established();
-  renew("a", 1, 0);  // idle: one for its next caller
+  renew("a", 1, 1);  // one session, nobody waiting
   EXPECT_EQ(renew("b", 4, 0).limit, 3u);
+  renew("a", 0, 0);  // idle
+  EXPECT_EQ(renew("b", 4, 0).limit, 4u);
 }
 
 TEST_F(Ledger, AnExpiredLeaseReturnsItsShareInRedisTime) {

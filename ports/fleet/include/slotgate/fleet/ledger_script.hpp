@@ -24,7 +24,8 @@
 //      claim (a claim is never revoked: a member shrinks by itself as its slots free); its
 //      recorded claim is the larger of that limit and what it has in use.
 //
-// Returns {limit, claim, peers, repairs, settling (0/1), others' claims}.
+// Returns {limit, claim, peers, repairs, settling (0/1), others' claims, target}: a limit below
+// the target means others still hold what is this member's by the split.
 #pragma once
 
 namespace slotgate::fleet {
@@ -76,7 +77,7 @@ if leave then
     redis.call('HDEL', claims, id)
     redis.call('HDEL', wants, id)
     if repairs > 0 then redis.call('HINCRBY', meta, 'repairs', repairs) end
-    return {0, 0, 0, tonumber(redis.call('HGET', meta, 'repairs') or 0), settling and 1 or 0, 0}
+    return {0, 0, 0, tonumber(redis.call('HGET', meta, 'repairs') or 0), settling and 1 or 0, 0, 0}
   end
   want = in_use
 end
@@ -141,7 +142,7 @@ redis.call('HSET', claims, id, claim)
 redis.call('HSET', wants, id, want_of[id])
 if repairs > 0 then redis.call('HINCRBY', meta, 'repairs', repairs) end
 return {limit, claim, #ids - 1, tonumber(redis.call('HGET', meta, 'repairs') or 0),
-        settling and 1 or 0, others}
+        settling and 1 or 0, others, target[id]}
 )LUA";
 
 }  // namespace slotgate::fleet

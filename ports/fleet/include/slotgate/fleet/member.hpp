@@ -4,9 +4,9 @@
 // the request path: all Redis I/O is on the member's own thread.
 //
 //   - Shares follow demand: a member with callers waiting asks for the cap and gets a fair
-//     split with the others that ask; an idle one gives back down to what it uses plus one.
-//     It renews every `renew_every`, and at once (at most every 100 ms) when callers start to
-//     wait or its limit no longer covers them.
+//     split with the others that ask; one without gives back down to what it has in use (or
+//     the floor). It renews every `renew_every`, and at once (at most every 20 ms) when callers
+//     start to wait.
 //   - A share is never revoked: lowering the local limit retires slots as they free up, and
 //     the ledger records what the member still has in use until they have.
 //   - No lease yet: limit 0 (nothing is granted until the ledger has counted this member).
@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -156,8 +157,8 @@ class Member {
   }
 
  private:
-  static constexpr std::chrono::milliseconds kLook{50};     // how often demand is looked at
-  static constexpr std::chrono::milliseconds kMinGap{100};  // renewals at most this often early
+  static constexpr std::chrono::milliseconds kLook{50};    // how often demand is looked at
+  static constexpr std::chrono::milliseconds kMinGap{20};  // renewals at most this often early
 
   static Options complete(Options o) {
     if (o.renew_every.count() == 0) o.renew_every = o.ttl / 4;
@@ -202,8 +203,13 @@ class Member {
       const auto now = Clock::now();
       const Demand d = demand();
       const uint32_t want = want_for(d, opt_.cap, opt_.floor);
-      // Early: asked to, or demand rose above what the last renewal asked for (callers wait).
-      const bool early = (nudged || want > sent_want_) && now - last_try >= kMinGap;
+      // Early: asked to; demand rose above what the last renewal asked for; the ledger records
+      // slots this member no longer needs (others may wait for them); or callers wait while
+      // others still hold part of this member's fair share (every kBusyRetry until they free).
+      const bool early =
+          ((nudged || want > sent_want_ || claim_ > std::max(applied_, d.in_use())) &&
+           now - last_try >= kMinGap) ||
+          (d.queued > 0 && applied_ < target_ && now - last_try >= kBusyRetry);
       if (now >= next || early) {
         last_try = now;
         next = renew(now, want, d.in_use(), false) ? now + opt_.renew_every
@@ -216,7 +222,8 @@ class Member {
     if (d.in_use() == 0) renew(Clock::now(), 0, 0, true);
   }
 
-  static constexpr std::chrono::milliseconds kRetry{200};  // after a failed renewal
+  static constexpr std::chrono::milliseconds kRetry{200};      // after a failed renewal
+  static constexpr std::chrono::milliseconds kBusyRetry{100};  // for a share others still hold
 
   bool renew(Clock::time_point sent, uint32_t want, uint32_t in_use, bool leave) {
     Grant g;
@@ -241,6 +248,8 @@ class Member {
       status_.state = g.settling ? State::kSettling : State::kLeased;
       status_.claim = g.claim;
       status_.want = want;
+      claim_ = g.claim;
+      target_ = g.target;
       status_.peers = g.peers;
       status_.repairs = g.repairs;
     }
@@ -255,6 +264,7 @@ class Member {
       has_lease_ = false;
       status_.state = State::kLapsed;
       status_.claim = 0;
+      claim_ = target_ = 0;
     }
     apply(opt_.floor);
   }
@@ -265,6 +275,8 @@ class Member {
   uint32_t applied_ = 0;
   bool applied_set_ = false;
   uint32_t sent_want_ = 0;  // what the last renewal asked for
+  uint32_t claim_ = 0;      // what the ledger recorded at the last renewal (0 once lapsed)
+  uint32_t target_ = 0;     // this member's part of the split at the last renewal
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

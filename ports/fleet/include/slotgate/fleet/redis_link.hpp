@@ -39,6 +39,7 @@ struct Grant {
   uint64_t repairs = 0;  // repairs the ledger has made, in all
   bool settling = false;
   uint32_t others = 0;  // what the others claim
+  uint32_t target = 0;  // this member's part of the fair split (the limit, once others shrink)
 };
 
 class RedisLink {
@@ -163,12 +164,12 @@ class RedisLink {
       why = Failure::kRedis;
       return false;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 6) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 7) {
       why = Failure::kReply;
       return false;
     }
-    long long v[6];
-    for (size_t i = 0; i < 6; ++i) {
+    long long v[7];
+    for (size_t i = 0; i < 7; ++i) {
       if (r->element[i]->type != REDIS_REPLY_INTEGER || r->element[i]->integer < 0) {
         why = Failure::kReply;
         return false;
@@ -181,6 +182,7 @@ class RedisLink {
     out.repairs = static_cast<uint64_t>(v[3]);
     out.settling = v[4] != 0;
     out.others = static_cast<uint32_t>(v[5]);
+    out.target = static_cast<uint32_t>(v[6]);
     return true;
   }
 

@@ -17,10 +17,11 @@ struct Demand {
 };
 
 // The slots a member asks the ledger for: the whole cap while callers wait (the ledger splits it
-// fairly among those who also ask); otherwise what it uses plus one, so the next caller finds
-// a slot at once, and the rest goes back to the others. Never less than the floor.
+// fairly among those who also ask); otherwise what it has in use (held and cooling), so the rest
+// goes back to the others at once. Never less than the floor. A caller that then finds no slot
+// waits for one renewal (the member renews at once when callers start to wait).
 inline uint32_t want_for(Demand d, uint32_t cap, uint32_t floor) noexcept {
-  uint32_t w = d.queued > 0 ? cap : d.in_use() + 1;
+  uint32_t w = d.queued > 0 ? cap : d.in_use();
   if (w > cap) w = cap;
   return w < floor ? floor : w;
 }
