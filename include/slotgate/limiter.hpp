@@ -15,6 +15,12 @@
 //     cannot see (detail/headroom.hpp); lags are learned from readings and rejections
 //     (detail/learned_lag.hpp).
 //
+// This class is the facade: the rules live in parts (detail/), each owning its state and the
+// memory orders on it — admission (every change of the control word: the fast path, the grant
+// token, the pause and episode flags), the granter (queued waiters in order), the upstream
+// view (readings, learned lags, headroom, the gate's budget), slot and ticket records,
+// episodes, statistics. Here they are wired together in the order each operation needs.
+//
 // Progress: every call is lock-free and never waits for another thread; none allocates, throws
 // or reads a clock (`now` comes from the caller, in the port's wrapping ticks). Granting queued
 // waiters is done by whichever thread holds the grant token; a thread that finds it taken
@@ -27,19 +33,17 @@
 
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
+#include "slotgate/detail/admission.hpp"
 #include "slotgate/detail/control_word.hpp"
 #include "slotgate/detail/episodes.hpp"
-#include "slotgate/detail/headroom.hpp"
-#include "slotgate/detail/learned_lag.hpp"
-#include "slotgate/detail/pause.hpp"
+#include "slotgate/detail/granter.hpp"
 #include "slotgate/detail/slot_table.hpp"
 #include "slotgate/detail/statistics.hpp"
 #include "slotgate/detail/ticket_table.hpp"
-#include "slotgate/detail/usage_gate.hpp"
+#include "slotgate/detail/upstream_view.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/limiter_config.hpp"
 #include "slotgate/port.hpp"
-#include "slotgate/ring.hpp"
 #include "slotgate/snapshot.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
@@ -99,13 +103,15 @@ class Limiter {
   using CW = detail::ControlWord<word_type, MaxSlots, kQueueCapacity>;
   using Tk = Ticks<tick_type>;
   using Phase = detail::TicketPhase;
-  using Gate = detail::UsageGate<atomics, tick_type, counter_type>;
-  using Headroom = detail::Headroom<atomics, tick_type, counter_type>;
-  using Lag = detail::LearnedLag<atomics, tick_type, counter_type>;
+  using View = detail::UpstreamView<Port, MaxSlots>;
+  using Gate = typename View::Gate;
+  using Headroom = typename View::Room;
+  using Lag = typename View::Lag;
   using Episodes = detail::RejectionEpisodes<atomics, tick_type, counter_type>;
   using Slots = detail::SlotTable<atomics, tick_type, counter_type, MaxSlots>;
   using Stats = detail::Statistics<atomics, counter_type>;
-  using Pause = detail::Pause<atomics, word_type, tick_type, CW>;
+  using Admission = detail::Admission<atomics, word_type, tick_type, CW>;
+  using Refusal = detail::Refusal;
   using Event = detail::Event;
   static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
                 "the control word must be lock-free on this target");
@@ -116,14 +122,10 @@ class Limiter {
 
  public:
   // A limiter with limit MaxSlots, no cooldown, no lease limit and no default pause.
-  explicit Limiter(Port& port) noexcept : port_(port) {
-    ctl_.store(CW::initial(MaxSlots), std::memory_order_relaxed);
-    limit_.store(MaxSlots, std::memory_order_relaxed);
-    cooldown_.store(0, std::memory_order_relaxed);
+  explicit Limiter(Port& port) noexcept : port_(port), adm_(MaxSlots) {
     max_hold_.store(0, std::memory_order_relaxed);
     last_poll_.store(0, std::memory_order_relaxed);
     polled_.store(false, std::memory_order_relaxed);
-    front_.store(kNoFront, std::memory_order_relaxed);
   }
   Limiter(const Limiter&) = delete;
   Limiter& operator=(const Limiter&) = delete;
@@ -139,17 +141,13 @@ class Limiter {
   // limit are granted by the next poll (the port is notified). Lock-free, interrupt-safe, no
   // clock.
   Status configure(const config_type& cfg) noexcept {
-    if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.cooldown) ||
-        !Tk::valid_duration(cfg.max_hold) || !Episodes::valid(cfg.default_pause, cfg.max_pause) ||
-        !Gate::valid(cfg.gate) || !Headroom::valid(cfg.headroom) || !Lag::valid(cfg.learn))
+    if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.max_hold) ||
+        !Episodes::valid(cfg.default_pause, cfg.max_pause) || !View::valid(cfg))
       return Status::kInvalidArgument;
-    // relaxed x2: settings are independent values read afresh by each operation.
-    cooldown_.store(cfg.cooldown, std::memory_order_relaxed);
+    // relaxed: settings are independent values read afresh by each operation.
     max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
     episodes_.configure(cfg.default_pause, cfg.max_pause);
-    gate_.configure(cfg.gate);
-    headroom_.configure(cfg.headroom);
-    lag_.configure(cfg.learn);
+    view_.configure(cfg);
     apply_limit(cfg.limit, LimitChange::kClearHeadroom);
     wake_poller();
     return Status::kOk;
@@ -179,8 +177,8 @@ class Limiter {
   // Cooldown floor for releases made from now on (0..half the tick range). Wait-free, ISR-safe.
   Status set_cooldown(tick_type cooldown) noexcept {
     if (!Tk::valid_duration(cooldown)) return Status::kInvalidArgument;
-    cooldown_.store(cooldown, std::memory_order_relaxed);  // relaxed: an independent setting
-    wake_poller();                                         // a waiter's next deadline may move
+    view_.set_cooldown(cooldown);
+    wake_poller();  // a waiter's next deadline may move
     return Status::kOk;
   }
 
@@ -218,28 +216,23 @@ class Limiter {
     out = Ticket{};
     // relaxed: a cheap early refusal that reads nothing after it; the announcement CAS below
     // is the check that counts (close() publishes no data with the flag).
-    if (CW::closed(ctl_.load(std::memory_order_relaxed))) return Status::kClosed;
+    if (CW::closed(adm_.word())) return Status::kClosed;
     Ticket t;
     if (!tickets_.allocate(deadline, t)) {
       stats_.count(Event::kQueueFull);
       return Status::kQueueFull;
     }
     // Announce first: from here on try_acquire will not barge, and the granter may look for us.
-    // relaxed: the announcement publishes nothing; the push and the kick below do.
-    word_type c = ctl_.load(std::memory_order_relaxed);
-    do {
-      if (CW::closed(c)) {
-        tickets_.abandon(t.index);
-        return Status::kClosed;
-      }
-    } while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne, std::memory_order_relaxed,
-                                         std::memory_order_relaxed));
+    if (!adm_.announce()) {
+      tickets_.abandon(t.index);
+      return Status::kClosed;
+    }
     // Queue the record while it is still Preparing: a granter that pops it early treats it as
     // not yet arrived and stops; our kick below starts it again. The push fails only when the
     // ring is full of entries of cancelled tickets behind a blocked front; we then undo the
     // announcement and say so rather than lose the ticket.
-    if (!fifo_.try_push(detail::QueueEntry::make(t.index, t.generation))) {
-      ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);  // relaxed: undoes ours
+    if (!granter_.push(detail::QueueEntry::make(t.index, t.generation))) {
+      adm_.unannounce();
       tickets_.abandon(t.index);
       stats_.count(Event::kQueueFull);
       return Status::kQueueFull;
@@ -306,15 +299,15 @@ class Limiter {
       return Status::kInvalidPermit;
     }
     Status why = Status::kOk;
-    const tick_type cooldown = effective_cooldown();
+    const tick_type cooldown = view_.effective_cooldown();
     tick_type cooling = cooldown;
     if constexpr (kHasUsageSource)
-      if (gate_.usable_until(now, tick_type(now + cooldown))) cooling = 0;
+      if (view_.gate().usable_until(now, tick_type(now + cooldown))) cooling = 0;
     // We hold p's only honoured release, so if p is the probe, nobody else ends it.
     const bool probe = episodes_.is_probe(p);
     tick_type granted = 0;
     const detail::SlotRelease r =
-        slots_.release(p, now, cooling, counted_for(cooldown), why, &granted);
+        slots_.release(p, now, cooling, view_.counted_for(cooldown), why, &granted);
     if (r == detail::SlotRelease::kRejected) {
       stats_.count(Event::kBadReleases);
       return why;
@@ -324,13 +317,11 @@ class Limiter {
     // counts it as ended, not as a grant in flight.
     const bool rejected = outcome.kind == outcome_type::Kind::kRejected;
     if (rejected) on_upstream_rejection(now, outcome, probe, granted);
-    if constexpr (kHasUsageSource) request_refresh_if_held(now, true);
-    if (r == detail::SlotRelease::kFreed) {
+    if constexpr (kHasUsageSource) view_.request_refresh_if_held(now, true, port_, adm_, slots_);
+    if (r == detail::SlotRelease::kFreed)
       lower_occupancy(1, now);
-    } else if (CW::queued(ctl_.load(std::memory_order_relaxed)) != 0) {
-      // relaxed: a hint. Waiters must learn the new, possibly earlier, deadline.
-      wake_poller();
-    }
+    else if (CW::queued(adm_.word()) != 0)
+      wake_poller();  // waiters must learn the new, possibly earlier, deadline
     if (!rejected && probe) end_probe(now);
     return Status::kOk;
   }
@@ -344,18 +335,16 @@ class Limiter {
   poll_result poll(tick_type now) noexcept {
     poll_result r;
     r.status = note_poll_time(now);
-    // relaxed: pause_.clear_if_over makes its own acquire look before it reads the end.
-    const word_type c = ctl_.load(std::memory_order_relaxed);
-    if (CW::paused(c)) pause_.clear_if_over(ctl_, c, now);
+    const word_type c = adm_.word();
+    if (CW::paused(c)) adm_.clear_pause_if_over(c, now);
 
-    uint32_t freed = slots_.reclaim_cooled(now, covered(now));
+    uint32_t freed = slots_.reclaim_cooled(now, view_.covered(now));
     uint32_t lease_freed = 0;
     bool probe_reclaimed = false;
-    const tick_type cooldown = effective_cooldown();
-    // relaxed: an independent setting.
-    const uint32_t reclaimed = slots_.reclaim_leases(now, max_hold_.load(std::memory_order_relaxed),
-                                                     cooldown, counted_for(cooldown), lease_freed,
-                                                     episodes_.probe(), probe_reclaimed);
+    const tick_type cooldown = view_.effective_cooldown();
+    const uint32_t reclaimed =
+        slots_.reclaim_leases(now, max_hold(), cooldown, view_.counted_for(cooldown), lease_freed,
+                              episodes_.probe(), probe_reclaimed);
     freed += lease_freed;
     if (reclaimed != 0) stats_.count(Event::kReclaimed, reclaimed);
     if (probe_reclaimed) probe_lost();
@@ -381,7 +370,7 @@ class Limiter {
   // interrupt-safe.
   Status pause_until(tick_type until, tick_type now) noexcept {
     if (!Tk::before(now, until)) return Status::kOk;
-    pause_.extend(ctl_, until, now);
+    adm_.pause_until(until, now);
     wake_poller();  // waiters' next deadline may move
     return Status::kOk;
   }
@@ -396,16 +385,7 @@ class Limiter {
   // End a pause early, and any rejection episode with it (no half-open probe: the caller
   // knows better). Waiters are granted by the next poll (the port is notified). Lock-free.
   void resume() noexcept {
-    constexpr word_type kEpisode = CW::kPaused | CW::kHalfOpen | CW::kProbeOut;
-    // relaxed: re-checked by the CAS.
-    word_type c = ctl_.load(std::memory_order_relaxed);
-    // relaxed: clearing the flags publishes nothing; a reader that sees the pause flag clear
-    // reads no pause data (the pause's end is read only under a set flag).
-    while ((c & kEpisode) != 0 &&
-           !ctl_.compare_exchange_weak(c, c & ~kEpisode, std::memory_order_relaxed,
-                                       std::memory_order_relaxed)) {
-    }
-    if (CW::half_open(c)) episodes_.opened(newest(0));
+    if (CW::half_open(adm_.resume())) episodes_.opened(newest(0));
     wake_poller();
   }
 
@@ -413,14 +393,7 @@ class Limiter {
   // stay valid and are released as usual; tickets granted before the close can still be
   // claimed. Idempotent. Lock-free, interrupt-safe.
   void close() noexcept {
-    // acquire: pairs with each enqueue's kick (acq_rel), so every ticket published before
-    // this sees its Waiting phase in the scan below; an enqueue kicking after us sees the
-    // flag and fails its ticket itself. No release: nothing is written before the flag, and
-    // readers of the flag read nothing else.
-    word_type c = ctl_.load(std::memory_order_relaxed);
-    while (!ctl_.compare_exchange_weak(c, c | CW::kClosed, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-    }
+    adm_.close();  // every ticket published before it is seen Waiting below
     uint32_t n = 0;
     for (uint32_t i = 0; i < MaxWaiters; ++i) {
       if (!tickets_.close(i)) continue;
@@ -439,14 +412,11 @@ class Limiter {
     snapshot_type s;
     // relaxed: a snapshot promises each field on its own (snapshot.hpp), not agreement
     // between the word and the census, so nothing read below needs ordering after this.
-    const word_type c = ctl_.load(std::memory_order_relaxed);
+    const word_type c = adm_.word();
     const auto census = slots_.census();
-    // relaxed throughout: a statistic.
-    s.limit = limit_.load(std::memory_order_relaxed);
-    headroom_.fill(s, s.limit);
-    gate_.fill(s);
+    s.limit = adm_.limit();
+    view_.fill(s, s.limit);
     episodes_.fill(s);
-    lag_.fill(s, cooldown_.load(std::memory_order_relaxed), gate_.visibility_floor());
     s.half_open = CW::half_open(c);
     s.probe_out = CW::probe_out(c);
     s.gate_open = CW::gate_open(c);
@@ -458,9 +428,9 @@ class Limiter {
     s.tickets_outstanding = tickets_.outstanding();
     s.closed = CW::closed(c);
     s.paused = CW::paused(c);
-    s.paused_until = pause_.end();
-    s.cooldown = cooldown_.load(std::memory_order_relaxed);
-    s.max_hold = max_hold_.load(std::memory_order_relaxed);
+    s.paused_until = adm_.pause_end();
+    s.cooldown = view_.cooldown_floor();
+    s.max_hold = max_hold();
     stats_.fill(s.counters, census);
     return s;
   }
@@ -469,44 +439,34 @@ class Limiter {
   // expires, a ticket times out, a pause ends, a reading ages out of a closed gate, a repoll
   // is due, headroom may step down — whichever comes first strictly after `now`. Wait-free.
   deadline_type next_deadline(tick_type now) const noexcept {
-    // relaxed: an independent setting.
-    deadline_type d = slots_.next_deadline(max_hold_.load(std::memory_order_relaxed), now);
+    deadline_type d = slots_.next_deadline(max_hold(), now);
     d.merge(tickets_.next_deadline(now));
-    // acquire: pairs with the pause's flag CAS (detail/pause.hpp), so its end belongs to it.
-    const word_type c = ctl_.load(std::memory_order_acquire);
-    if (CW::paused(c)) d.merge_after(pause_.end(), now);
+    const word_type c = adm_.word_acquire();  // the pause's end read below belongs to it
+    if (CW::paused(c)) d.merge_after(adm_.pause_end(), now);
     const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
     const bool waiters = CW::queued(c) != 0;
-    d.merge(gate_.next_deadline(now, waiters, gate_closed || headroom_.foreign() != 0));
+    const auto& gate = view_.gate();
+    const auto& room = view_.headroom();
+    d.merge(gate.next_deadline(now, waiters, gate_closed || room.foreign() != 0));
     if constexpr (kHasUsageSource)
-      if (waiters && gate_closed && gate_.usable(now)) d.merge(next_news(now));
-    d.merge(headroom_.next_deadline(now, waiters || CW::occ(c) >= CW::lim(c), usable(now)));
+      if (waiters && gate_closed && gate.usable(now)) d.merge(view_.next_news(now, slots_));
+    d.merge(room.next_deadline(now, waiters || CW::occ(c) >= CW::lim(c), view_.usable(now)));
     return d;
   }
 
   Port& port() noexcept { return port_; }
 
  private:
-  static constexpr uint32_t kNoFront = 0xFFFFFFFFu;
+  template <class, size_t>
+  friend class detail::Granter;
 
   struct Admit {
     Status status;
     bool retry;
   };
 
-  // Tickets granted by one run of the granter, woken after it lets the token go. A late
-  // wake-up is harmless: an owner that already claimed, or a later ticket of the same record,
-  // looks at its ticket again and sleeps on.
-  struct WakeList {
-    static constexpr uint32_t kCapacity = 8;
-    uint32_t idx[kCapacity];
-    uint32_t n = 0;
-    bool add(uint32_t i) noexcept {
-      if (n == kCapacity) return false;
-      idx[n++] = i;
-      return true;
-    }
-  };
+  // relaxed: an independent setting.
+  tick_type max_hold() const noexcept { return max_hold_.load(std::memory_order_relaxed); }
 
   // The ticket at `idx` was granted, timed out or closed: its owner must look at it.
   void wake_waiter(uint32_t idx) noexcept {
@@ -525,86 +485,72 @@ class Limiter {
   // May a grant be made on control word c at `now`? For the fast path (from_queue false) queued
   // waiters also refuse. `retry` asks the caller to reload the word (something was reclaimed).
   __attribute__((always_inline)) Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
-    if (CW::closed(c)) return {Status::kClosed, false};
-    if (!from_queue && CW::queued(c) != 0) {
-      stats_.count(Event::kWaitersAhead);
-      return {Status::kWaitersAhead, false};
+    bool retry = false;
+    switch (adm_.judge(c, now, from_queue, retry)) {
+      case Refusal::kNone:
+        return {Status::kOk, false};
+      case Refusal::kClosed:
+        return {Status::kClosed, false};
+      case Refusal::kWaitersAhead:
+        stats_.count(Event::kWaitersAhead);
+        return {Status::kWaitersAhead, false};
+      case Refusal::kPaused:
+        if (retry) return {Status::kOk, true};
+        stats_.count(Event::kHeldBackPause);
+        return {Status::kPaused, false};
+      case Refusal::kProbeOut:
+        stats_.count(Event::kHeldBackProbe);
+        return {Status::kPaused, false};
+      case Refusal::kGated:
+        stats_.count(Event::kHeldBackGate);
+        return {Status::kGated, false};
+      case Refusal::kFull:
+        break;
     }
-    if (CW::paused(c)) {
-      if (pause_.clear_if_over(ctl_, c, now)) return {Status::kOk, true};
-      stats_.count(Event::kHeldBackPause);
-      return {Status::kPaused, false};
+    const uint32_t freed = slots_.reclaim_cooled(now, view_.covered(now));
+    if (freed != 0) {
+      if (from_queue)
+        adm_.uncount(freed);  // the token holder: the records are free before occ is lowered
+      else
+        lower_occupancy(freed, now);
+      return {Status::kOk, true};
     }
-    if (CW::half_open(c) && CW::probe_out(c)) {  // one probe at a time
-      stats_.count(Event::kHeldBackProbe);
-      return {Status::kPaused, false};
-    }
-    if (CW::occ(c) >= CW::lim(c)) {
-      const uint32_t freed = slots_.reclaim_cooled(now, covered(now));
-      if (freed != 0) {
-        if (from_queue)
-          // release: the token holder frees the records it reclaimed before it lowers occ.
-          ctl_.fetch_sub(freed * CW::kOccOne, std::memory_order_release);
-        else
-          lower_occupancy(freed, now);
-        return {Status::kOk, true};
-      }
-      const auto census = slots_.census();
-      if (census.cooling != 0)
-        stats_.count(Event::kHeldBackCooldown);
-      else if (CW::occ(c) < limit_.load(std::memory_order_relaxed))  // relaxed: attribution only
-        stats_.count(Event::kHeldBackHeadroom);
-      else if (!from_queue)
-        stats_.count(Event::kNoSlot);
-      return {Status::kNoSlot, false};
-    }
-    if (CW::credit(c) == 0) {
-      stats_.count(Event::kHeldBackGate);
-      return {Status::kGated, false};
-    }
-    return {Status::kOk, false};
+    if (slots_.census().cooling != 0)
+      stats_.count(Event::kHeldBackCooldown);
+    else if (CW::occ(c) < adm_.limit())  // attribution only
+      stats_.count(Event::kHeldBackHeadroom);
+    else if (!from_queue)
+      stats_.count(Event::kNoSlot);
+    return {Status::kNoSlot, false};
   }
 
   // A rejection: it starts an episode if the limiter was open, or if it is the half-open
   // probe's; otherwise it belongs to the episode under way, whose pause only a longer
-  // Retry-After extends. Starting one is a CAS that sets half-open with the probe marked out,
-  // which holds every grant at once; then the pause is written, then the probe mark cleared, so
-  // one probe goes when the pause ends.
+  // Retry-After extends. Starting one sets half-open with the probe marked out, which holds
+  // every grant at once; then the pause is written, then the probe mark cleared, so one probe
+  // goes when the pause ends.
   void on_upstream_rejection(tick_type now, outcome_type outcome, bool probe,
                              tick_type granted) noexcept {
     stats_.count(Event::kRejectedByUpstream);
     tick_type retry = outcome.retry_after;
     if (!Tk::valid_duration(retry)) retry = Tk::kMaxDuration;
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    for (;;) {
-      const bool ends_probe = probe && CW::half_open(c) && CW::probe_out(c);
-      if (CW::half_open(c) && !ends_probe) {  // part of the episode under way
-        if (outcome.has_retry_after && retry != 0) pause_.extend(ctl_, tick_type(now + retry), now);
-        wake_poller();
-        return;
-      }
-      // acq_rel: release orders our slot release before grants resume; acquire pairs with the
-      // CAS that ended the last episode (end_probe). Not shown by the model suite (weakening
-      // either half is not caught), and the acquire does less than it seems: end_probe calls
-      // episodes_.opened() after its CAS, so that bookkeeping is not published by it (it is
-      // relaxed atomics; a stale read costs one backoff step, not a race). Open work.
-      if (ctl_.compare_exchange_weak(c, c | CW::kHalfOpen | CW::kProbeOut,
-                                     std::memory_order_acq_rel, std::memory_order_relaxed))
-        break;
+    bool was_open = false;
+    if (!adm_.start_episode(probe, was_open)) {  // part of the episode under way
+      if (outcome.has_retry_after && retry != 0) adm_.pause_until(tick_type(now + retry), now);
+      wake_poller();
+      return;
     }
-    const bool was_open = !CW::half_open(c);
     const tick_type d = episodes_.settle(episodes_.begin(now), outcome.has_retry_after, retry);
-    if (d != 0) pause_.extend(ctl_, tick_type(now + d), now);
-    clear_flags(CW::kProbeOut);  // the pause now holds grants; its end lets one probe go
-    if (headroom_.step_up_for_rejection(now, limit_.load(std::memory_order_relaxed)))
-      sync_effective_limit(now);
-    if (was_open) lag_.note_rejection(now, granted);
+    if (d != 0) adm_.pause_until(tick_type(now + d), now);
+    adm_.clear_probe_mark();  // the pause now holds grants; its end lets one probe go
+    if (view_.headroom().step_up_for_rejection(now, adm_.limit())) view_.sync_limit(now, adm_);
+    if (was_open) view_.lag().note_rejection(now, granted);
     wake_poller();
   }
 
   // The half-open probe ended well: open to the full effective limit.
   void end_probe(tick_type now) noexcept {
-    if (!clear_flags_if_probe_out(CW::kHalfOpen | CW::kProbeOut)) return;
+    if (!adm_.clear_if_probe_out(CW::kHalfOpen | CW::kProbeOut)) return;
     episodes_.opened(now);
     kick(now);
     wake_poller();
@@ -613,212 +559,13 @@ class Limiter {
   // The probe never reached the upstream (its grant was returned, its lease reclaimed): let
   // another go.
   void probe_lost() noexcept {
-    if (clear_flags_if_probe_out(CW::kProbeOut)) wake_poller();
-  }
-
-  // Clear `flags` while half-open with the probe out; true if this call did.
-  bool clear_flags_if_probe_out(word_type flags) noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    while (CW::half_open(c) && CW::probe_out(c)) {
-      // acq_rel: release publishes the episode's end (episodes_.opened after us is ordered by
-      // our own program order for our own reads; a new episode's CAS acquires this). Not shown
-      // by the model suite either (see on_upstream_rejection). Open work.
-      if (ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_acq_rel,
-                                     std::memory_order_relaxed))
-        return true;
-    }
-    return false;
-  }
-
-  void clear_flags(word_type flags) noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    // relaxed: clearing the probe mark publishes nothing; the pause flag already holds grants.
-    while ((c & flags) != 0 && !ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_relaxed,
-                                                           std::memory_order_relaxed)) {
-    }
+    if (adm_.clear_if_probe_out(CW::kProbeOut)) wake_poller();
   }
 
   void apply_limit(uint32_t limit, LimitChange how) noexcept {
-    // relaxed: sync_effective_limit publishes the effective limit that grants act on.
-    limit_.store(limit, std::memory_order_relaxed);
-    if (how == LimitChange::kClearHeadroom) headroom_.clear();
-    sync_effective_limit(newest(0));
-  }
-
-  // The cooldown releases get: the floor or the learned release lag, whichever is longer.
-  tick_type effective_cooldown() const noexcept {
-    // relaxed: an independent setting; a concurrent change applies to this release or not.
-    return lag_.release(cooldown_.load(std::memory_order_relaxed));
-  }
-  // How long the gate counts a session after its release, unless a reading dated after the
-  // release covers it: the cooldown plus the tail, or, until the release lag is established
-  // by evidence, the longest lag the limiter would believe. Nothing while the gate is off
-  // (only the gate reads it).
-  tick_type counted_for(tick_type cooldown) const noexcept {
-    if (!kHasUsageSource || !gate_.enabled()) return 0;
-    const tick_type t = gate_.tail();
-    tick_type d =
-        Tk::valid_duration(tick_type(cooldown + t)) ? tick_type(cooldown + t) : Tk::kMaxDuration;
-    if (!lag_.release_established() && d < lag_.max_lag()) d = lag_.max_lag();
-    return d;
-  }
-  bool usable(tick_type now) const noexcept {
-    if constexpr (kHasUsageSource) return gate_.usable(now);
-    return false;
-  }
-  // Cooling slots a usable reading accounts for: those whose cooldown ends while it is usable.
-  deadline_type covered(tick_type now) const noexcept {
-    if constexpr (kHasUsageSource)
-      if (gate_.usable(now)) return deadline_type::at_tick(gate_.usable_through());
-    return deadline_type::none();
-  }
-
-  // Make the control word's limit L minus the slots held back now. Lock-free: it repeats only
-  // while other threads change L, H or the word meanwhile.
-  void sync_effective_limit(tick_type now) noexcept {
-    const bool fresh = usable(now);
-    for (;;) {
-      // relaxed x2: the limit field carries no data; the loop re-reads until it settles.
-      const uint32_t limit = limit_.load(std::memory_order_relaxed);
-      const word_type target = limit - headroom_.held_back(fresh, limit);
-      word_type c = ctl_.load(std::memory_order_relaxed);
-      if (CW::lim(c) == target) return;
-      word_type next = CW::with_lim(c, target);
-      // A lower limit may leave the gate's budget too large (it was computed against the old
-      // one): spend it all, so the next grant has the granter judge the reading again.
-      if (target < CW::lim(c) && !CW::gate_open(c)) next = CW::with_credit(next, 0);
-      ctl_.compare_exchange_weak(c, next, std::memory_order_relaxed, std::memory_order_relaxed);
-    }
-  }
-
-  // The granter's look at the upstream: take in the latest reading and what it tells of lags
-  // and foreign usage, take in a noted rejection, step headroom down where it has recovered,
-  // free cooling slots a usable reading accounts for, and recompute the gate budget. Token
-  // holder only.
-  void govern(tick_type now) noexcept {
-    const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
-    uint32_t version = 0;
-    UsageReading<tick_type> r;
-    bool has = false;
-    if constexpr (kHasUsageSource) {
-      // The version first: a reading written after it is judged again at the next look.
-      if constexpr (HasUsageVersion<Port>::value) version = port_.usage_version();
-      has = port_.read_usage(r);
-      if (gate_.take(has, r, now) == Gate::Take::kInstalled && gate_.usable(now))
-        learn_from_reading(now, limit);
-      // A rejection is lag evidence only without a usable reading (with one, the gate would
-      // have seen the lag: another client is the likelier cause) and no foreign usage in sight.
-      tick_type rejected_at = 0, refused_granted = 0;
-      if (lag_.take_rejection(rejected_at, refused_granted) && !gate_.usable(now) &&
-          headroom_.foreign() == 0 && headroom_.beyond() == 0) {
-        const tick_type before = tick_type(rejected_at - 1);
-        lag_.from_rejection(slots_.evidence(before, before, tick_type(before - lag_.max_lag())),
-                            limit, before, refused_granted, headroom_.confirm(), now);
-      }
-      lag_.refresh(now);
-    }
-    // relaxed: demand is a heuristic for recovery.
-    const word_type c = ctl_.load(std::memory_order_relaxed);
-    headroom_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c), usable(now));
-    sync_effective_limit(now);  // a reading, its age or a recovery may have moved H
-    if constexpr (kHasUsageSource) {
-      const uint32_t freed = slots_.reclaim_cooled(now, covered(now));
-      // release: the token holder frees the records before it lowers occ (as in admit).
-      if (freed != 0) ctl_.fetch_sub(freed * CW::kOccOne, std::memory_order_release);
-      update_credit(now);
-      gate_.publish_judged(version, has, r);
-      request_refresh_if_held(now, false);
-    }
-  }
-
-  // A usable reading was installed: compare it with our sessions when it was true (between its
-  // date and when it was asked for). Sessions beyond ours (and beyond our releases the
-  // upstream may still count, by the effective cooldown) are foreign; ours it does not count
-  // yet, and a release of ours followed until it leaves the count, are lag evidence.
-  void learn_from_reading(tick_type now, uint32_t limit) noexcept {
-    const tick_type at = gate_.sampled_at();
-    const uint32_t sessions = gate_.sessions();
-    const auto ev = slots_.evidence(at, gate_.asked_at(), tick_type(at - lag_.max_lag()));
-    const tick_type lag = effective_cooldown();
-    uint32_t lagging = 0;  // our releases the upstream may still count
-    for (uint32_t i = 0; i < ev.releases.n; ++i)
-      lagging += Tk::before(tick_type(at - lag), ev.releases.v[i]) ? 1u : 0u;
-    const uint32_t ours = ev.live_max + lagging;
-    headroom_.observe(sessions > ours ? sessions - ours : 0, now, limit);
-    gate_.set_missing(lag_.from_reading(ev, sessions, at, headroom_.confirm(), now));
-    // Half-open, probe out: a reading that has had time to count the probe (by the lag this
-    // reading itself may just have shown to be longer) and is still below the cap says the
-    // upstream took it.
-    const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    const tick_type counted_from =
-        tick_type(episodes_.probe_granted_at() + lag_.visibility(gate_.visibility_floor()));
-    if (CW::half_open(c) && CW::probe_out(c) && !CW::paused(c) &&
-        sessions < headroom_.gate_limit(limit) && !Tk::before(at, counted_from) &&
-        clear_flags_if_probe_out(CW::kHalfOpen | CW::kProbeOut))
-      episodes_.opened(now);
-  }
-
-  // Set the gate budget from the installed reading (open without a usable one).
-  void update_credit(tick_type now) noexcept {
-    const uint32_t limit = limit_.load(std::memory_order_relaxed);  // relaxed: a setting
-    const tick_type at = gate_.sampled_at();
-    const tick_type since = tick_type(at - lag_.visibility(gate_.visibility_floor()));
-    for (;;) {
-      // acquire: pairs with release RMWs on the word, so the census below is at least as new
-      // (a record freed before occ was lowered is not seen in its old session).
-      word_type c = ctl_.load(std::memory_order_acquire);
-      word_type target = CW::kCreditOpen;
-      if (gate_.usable(now)) {
-        const uint32_t gate_limit = headroom_.gate_limit(limit);
-        const uint32_t b = gate_.budget(gate_limit, static_cast<uint32_t>(CW::occ(c)),
-                                        slots_.gate_census(since, at, at, now),
-                                        headroom_.reserve(now, gate_limit));
-        target = b > MaxSlots ? word_type(MaxSlots) : word_type(b);
-      }
-      if (CW::credit(c) == target) return;
-      // A grant or release between our census and here changes the word and fails the CAS,
-      // so the budget is never set from a census that missed a grant; we then look again.
-      // relaxed: the credit is read only from the word, and on success we read nothing after.
-      if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_relaxed,
-                                     std::memory_order_relaxed))
-        return;
-    }
-  }
-
-  // True if the port holds a reading the granter has not judged yet.
-  bool reading_pending() noexcept {
-    if constexpr (HasUsageVersion<Port>::value) {
-      return gate_.pending(port_.usage_version());
-    } else {
-      UsageReading<tick_type> r;
-      const bool has = port_.read_usage(r);
-      return gate_.pending(has, r);
-    }
-  }
-
-  // Ask the port for a fresh reading if waiters are held for want of one: by the gate, or by a
-  // half-open probe a reading may show the upstream took.
-  void request_refresh_if_held(tick_type now, bool after_release) noexcept {
-    const word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: a heuristic
-    if (CW::queued(c) == 0 || !gate_.enabled()) return;        // nobody to hold, or no gate
-    const bool held = (!CW::gate_open(c) && CW::credit(c) == 0) ||
-                      (CW::half_open(c) && CW::probe_out(c) && !CW::paused(c));
-    const bool waiters = CW::queued(c) != 0;
-    const Deadline<tick_type> news = waiters && held && gate_.usable(now)
-                                         ? next_news(gate_.refresh_asked_at(now))
-                                         : Deadline<tick_type>{};
-    if (gate_.should_refresh(now, waiters, held, after_release, news))
-      port_.request_usage_refresh();
-  }
-
-  // The next moment after `after` a fresh reading would tell the gate more than the one it has
-  // (see SlotTable::next_news), by the effective lags; or when a cached one may have been
-  // replaced.
-  Deadline<tick_type> next_news(tick_type after) const noexcept {
-    Deadline<tick_type> d = slots_.next_news(
-        gate_.sampled_at(), lag_.visibility(gate_.visibility_floor()), effective_cooldown(), after);
-    d.merge(gate_.cache_expiry(after));
-    return d;
+    adm_.set_limit(limit);
+    if (how == LimitChange::kClearHeadroom) view_.headroom().clear();
+    view_.sync_limit(newest(0), adm_);
   }
 
   // The freshest time any poll has seen: a granter woken by someone else judges with it.
@@ -832,134 +579,62 @@ class Limiter {
   // Lower occ by n (records already freed) and, if anyone is queued, run or request a grant.
   // True if it did run or request one.
   bool lower_occupancy(uint32_t n, tick_type now) noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     bool run = false;
-    for (;;) {
-      word_type next = c - n * CW::kOccOne;
-      run = false;
-      if (CW::queued(next) != 0) {
-        if (CW::token(next)) {
-          next |= CW::kPending;
-        } else {
-          next |= CW::kToken;
-          run = true;
-        }
-      }
-      // acq_rel: release publishes the freed records (pairs with the acquire of whoever takes
-      // the slot); acquire takes over the grant token from its last holder's release.
-      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
-        break;
-    }
-    if (run) run_grants(now);
-    return CW::queued(c) != 0;
+    const bool queued = adm_.lower(n, run);
+    if (run) granter_.run(*this, newest(now));
+    return queued;
   }
 
   // Run the granter, or ask its current holder to run again. Returns the word it replaced.
   word_type kick(tick_type now) noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    bool run = false;
-    for (;;) {
-      run = !CW::token(c);
-      const word_type next = c | (run ? CW::kToken : CW::kPending);
-      // acq_rel: release publishes what we did before (a push, a cancel) to the token holder
-      // who sees `pending`; acquire takes over the token from its last holder's release. The
-      // CAS is made even when the bits are already set, to join that release sequence.
-      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
-        break;
-    }
-    if (run) run_grants(now);
-    return c;
+    word_type replaced = 0;
+    if (adm_.kick(replaced)) granter_.run(*this, newest(now));
+    return replaced;
   }
 
-  // The granter. Runs only while holding the token, so it is the wait queue's one consumer.
-  void run_grants(tick_type now) noexcept {
-    now = newest(now);
-    govern(now);
-    // Waiters granted are woken once the token is let go: a wake-up can be a system call (or
-    // get us preempted), and while we hold the token no other release can grant anyone.
-    WakeList woken;
-    for (;;) {
-      // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
-      uint32_t entry = front_.load(std::memory_order_relaxed);
-      if (entry == kNoFront) {
-        if (!fifo_.try_pop(entry)) {
-          if (finish_grants()) break;
-          govern(now);
-          continue;
-        }
-        front_.store(entry, std::memory_order_relaxed);
-      }
-      const uint32_t idx = detail::QueueEntry::index(entry);
-      const uint32_t w = tickets_.word(idx);
-      const Phase phase = detail::TicketWord::phase(w);
-      const bool ours = detail::QueueEntry::matches(entry, w);
-      if (ours && phase == Phase::kPreparing) {  // its enqueue will kick us once it is published
-        if (finish_grants()) break;
-        govern(now);
-        continue;
-      }
-      if (!ours || phase != Phase::kWaiting) {  // cancelled, timed out or closed while queued
-        front_.store(kNoFront, std::memory_order_relaxed);
-        // relaxed: the fast path this may reopen reads only the word. Records the granter
-        // freed were published by the release that lowered occ (admit), and this RMW carries
-        // that release sequence on to whoever reads it.
-        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
-        continue;
-      }
-      bool probe = false;
-      if (take_slot(now, true, probe) != Status::kOk) {
-        if (finish_grants()) break;
-        govern(now);
-        continue;
-      }
-      const Permit p = slots_.claim(now, true);
-      if (probe) episodes_.set_probe(p, now);
-      if (tickets_.grant(idx, w, p)) {
-        front_.store(kNoFront, std::memory_order_relaxed);
-        // relaxed: as for a dropped record above; the grant itself is published by the
-        // ticket's own release (tickets_.grant).
-        ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed);
-        if (!woken.add(idx)) wake_waiter(idx);  // the list is full: wake this one now
-        continue;
-      }
-      // The waiter left between our look and our grant: give the slot straight back. The next
-      // pass drops the entry. release: pairs with the acquire of the next claimant.
-      slots_.unclaim(p);
-      ctl_.fetch_sub(CW::kOccOne, std::memory_order_release);
-      if (probe) probe_lost();
-    }
-    for (uint32_t i = 0; i < woken.n; ++i) wake_waiter(woken.idx[i]);
-    // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
-    // the gate spending credit) the time a reading is due. Without either there is none, and
-    // the grant's own wake-up is the only one: one release, one wake-up.
-    // (The list is empty exactly when nothing was granted: a full one keeps its eight.)
-    // relaxed x2: hints, as for every wake-up.
-    if (woken.n != 0 && (max_hold_.load(std::memory_order_relaxed) != 0 ||
-                         (kHasUsageSource && !CW::gate_open(ctl_.load(std::memory_order_relaxed)))))
-      wake_poller();
+  // ---- for the granter (token holder) --------------------------------------------------------
+
+  Admission& admission() noexcept { return adm_; }
+  const detail::TicketTable<atomics, tick_type, MaxWaiters>& tickets() const noexcept {
+    return tickets_;
   }
+  void govern(tick_type now) noexcept { view_.govern(now, port_, adm_, slots_, episodes_); }
+  Status take_for_queue(tick_type now, bool& probe) noexcept { return take_slot(now, true, probe); }
+  Permit claim(tick_type now, bool probe) noexcept {
+    const Permit p = slots_.claim(now, true);
+    if (probe) episodes_.set_probe(p, now);
+    return p;
+  }
+  // A grant whose waiter left first: its slot straight back.
+  void give_back(Permit p, bool probe) noexcept {
+    slots_.unclaim(p);
+    adm_.uncount(1);
+    if (probe) probe_lost();
+  }
+  // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
+  // the gate spending credit) the time a reading is due. Without either there is none, and
+  // the grant's own wake-up is the only one: one release, one wake-up.
+  void after_grants() noexcept {
+    if (max_hold() != 0 || (kHasUsageSource && !CW::gate_open(adm_.word()))) wake_poller();
+  }
+  bool grant(uint32_t idx, uint32_t w, Permit p) noexcept { return tickets_.grant(idx, w, p); }
 
   // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from
   // the granter) for the front waiter. The caller then claims a slot record; `probe` says the
   // grant is the half-open probe.
   Status take_slot(tick_type now, bool from_queue, bool& probe) noexcept {
     // The common case inline: the word admits a grant as it stands, and no reading waits to
-    // be judged. relaxed: admission reads only the word; the CAS orders what follows.
-    word_type c = ctl_.load(std::memory_order_relaxed);
-    if (CW::admits(c, from_queue) && !unjudged_reading(from_queue)) {
-      // acquire on success: as in take_slot_slow. relaxed on failure: the slow path rejudges.
-      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
-                                     std::memory_order_relaxed)) {
-        probe = CW::half_open(c);
-        return Status::kOk;
-      }
-    }
+    // be judged.
+    word_type c = adm_.word();
+    if (CW::admits(c, from_queue) && !unjudged_reading(from_queue) && adm_.take(c, probe))
+      return Status::kOk;
     return take_slot_slow(now, from_queue, probe);
   }
 
   // For the fast path: the port holds a reading no granter has judged (the gate being on).
   bool unjudged_reading(bool from_queue) noexcept {
-    if constexpr (kHasUsageSource) return !from_queue && gate_.enabled() && reading_pending();
+    if constexpr (kHasUsageSource)
+      return !from_queue && view_.gate().enabled() && view_.reading_pending(port_);
     return false;
   }
 
@@ -967,14 +642,12 @@ class Limiter {
   // small enough to inline.
   __attribute__((noinline)) Status take_slot_slow(tick_type now, bool from_queue,
                                                   bool& probe) noexcept {
-    // relaxed (this and the reloads): admission reads only the word (a pause's end is read
-    // under pause_.clear_if_over's own acquire); the CAS below orders what follows.
-    word_type c = ctl_.load(std::memory_order_relaxed);
+    word_type c = adm_.word();
     bool governed = from_queue;  // the granter has just judged the gate itself
     for (;;) {
       const Admit a = admit(c, now, from_queue);
       if (a.retry) {
-        c = ctl_.load(std::memory_order_relaxed);
+        c = adm_.word();
         continue;
       }
       if (a.status == Status::kGated && !governed) {
@@ -982,44 +655,23 @@ class Limiter {
         // granter judge it again once, then decide again.
         governed = true;
         kick(now);
-        c = ctl_.load(std::memory_order_relaxed);
+        c = adm_.word();
         continue;
       }
       if (a.status != Status::kOk) return a.status;
-      if constexpr (kHasUsageSource) {
-        // The port may hold a reading no granter has judged: have it judged first (by us, or
-        // by the holder of the token, and then the budget in the word may not reflect it yet).
-        if (!governed && gate_.enabled() && reading_pending()) {
-          governed = true;
-          kick(now);
-          if (reading_pending()) {
-            stats_.count(Event::kHeldBackGate);
-            return Status::kGated;
-          }
-          c = ctl_.load(std::memory_order_relaxed);
-          continue;
+      // The port may hold a reading no granter has judged: have it judged first (by us, or by
+      // the holder of the token, and then the budget in the word may not reflect it yet).
+      if (!governed && unjudged_reading(false)) {
+        governed = true;
+        kick(now);
+        if (view_.reading_pending(port_)) {
+          stats_.count(Event::kHeldBackGate);
+          return Status::kGated;
         }
+        c = adm_.word();
+        continue;
       }
-      // acquire on success: pairs with the release RMW that lowered occ after freeing a slot
-      // record (lower_occupancy, admit, run_grants' unclaim), so the claim's first pass sees
-      // that record Free. relaxed on failure: c is judged again from scratch.
-      if (ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
-                                     std::memory_order_relaxed)) {
-        probe = CW::half_open(c);
-        return Status::kOk;
-      }
-    }
-  }
-
-  // Let go of the token unless someone asked for another run. True when released.
-  bool finish_grants() noexcept {
-    word_type c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    for (;;) {
-      const word_type next = CW::pending(c) ? (c & ~CW::kPending) : (c & ~CW::kToken);
-      // acq_rel: release hands front_ and the queue to the next holder; acquire pairs with the
-      // release of whoever set `pending`, so we see what they published before we run again.
-      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
-        return !CW::pending(c);
+      if (adm_.take(c, probe)) return Status::kOk;  // c is reloaded on failure
     }
   }
 
@@ -1084,22 +736,16 @@ class Limiter {
   }
 
   Port& port_;
-  alignas(kCacheLine) atomic<word_type> ctl_;
-  alignas(kCacheLine) atomic<uint32_t> limit_;
-  atomic<tick_type> cooldown_;
+  Admission adm_;
   atomic<tick_type> max_hold_;
   atomic<tick_type> last_poll_;
   atomic<bool> polled_;
-  atomic<uint32_t> front_;
   Stats stats_;
-  Pause pause_;
-  Gate gate_;
-  Headroom headroom_;
-  Lag lag_;
+  View view_;
   Episodes episodes_;
   Slots slots_;
   detail::TicketTable<atomics, tick_type, MaxWaiters> tickets_;
-  Ring<uint32_t, kQueueCapacity, atomics> fifo_;
+  detail::Granter<atomics, kQueueCapacity> granter_;
 };
 
 }  // namespace slotgate
