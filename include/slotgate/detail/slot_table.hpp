@@ -146,11 +146,11 @@ class SlotTable {
     const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
     uint32_t expected = held;
     // acquire: pairs with the claim's release (we end the session it began, so our stamp
-    // write is ordered after the claim's: write order, which the model checker cannot show,
-    // its modification order being the order of execution). No release: end_session's release store
-    // publishes the end of the session, and a reader of this Releasing value synchronizes with the
-    // claim's Held store anyway (this RMW continues its release sequence). acquire on failure:
-    // classify_mismatch reads reclaimed_gen, published before the word we find.
+    // write is ordered after the claim's: write order, which Relacy cannot show, its
+    // modification order being the order of execution; tests/genmc does). No release: end_session's
+    // release store publishes the end of the session, and a reader of this Releasing value
+    // synchronizes with the claim's Held store anyway (this RMW continues its release sequence).
+    // acquire on failure: classify_mismatch reads reclaimed_gen, published before the word we find.
     if (!r.word.compare_exchange_strong(expected,
                                         SlotWord::make(p.generation, SlotPhase::kReleasing),
                                         std::memory_order_acquire, std::memory_order_acquire)) {
@@ -172,7 +172,8 @@ class SlotTable {
                          std::memory_order_relaxed);
     // release: pairs with the acquire of the next claim, so its stamp and counter writes are
     // ordered after ours even when it took occ before our caller gave it back (write order,
-    // which the model checker cannot show: its modification order is the order of execution).
+    // which Relacy cannot show, its modification order being the order of execution; tests/genmc
+    // does).
     r.word.store(SlotWord::make(p.generation, SlotPhase::kFree), std::memory_order_release);
   }
 

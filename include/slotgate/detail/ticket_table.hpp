@@ -103,8 +103,8 @@ class TicketTable {
       const uint32_t gen = W::next_gen(W::gen(w));
       const uint32_t flags = deadline.set ? W::kTimed : 0u;
       // acquire: pairs with the release that freed the record (retire, abandon), ordering its
-      // last use before ours: our deadline write after the last owner's (write order, which the
-      // model checker cannot show: its modification order is the order of execution).
+      // last use before ours: our deadline write after the last owner's (write order: Relacy
+      // cannot show it, its modification order being the order of execution; tests/genmc does).
       if (!r.word.compare_exchange_strong(w, W::make(gen, TicketPhase::kPreparing, flags),
                                           std::memory_order_acquire, std::memory_order_relaxed))
         continue;
@@ -130,8 +130,8 @@ class TicketTable {
     Record& r = records_[idx];
     const uint32_t w = r.word.load(std::memory_order_relaxed);  // relaxed: ours while Preparing
     uint32_t g = (W::gen(w) - 1) & W::kGenMask;
-    // release: pairs with the acquire of the next allocate (write order, which the model
-    // checker cannot show, as there).
+    // release: pairs with the acquire of the next allocate (write order: Relacy cannot
+    // show it; tests/genmc does).
     r.word.store(W::make(g, TicketPhase::kFree, 0), std::memory_order_release);
   }
 
@@ -216,7 +216,7 @@ class TicketTable {
   bool retire(uint32_t idx, uint32_t& w) noexcept {
     // acq_rel: release ends our use of the record (our reads of its permit) before its next
     // owner's (pairs with allocate's acquire; without it a read could see a later write: load
-    // buffering, which the model checker cannot show, as it never produces it). The acquire
+    // buffering: Relacy cannot show it, never producing it; tests/genmc does). The acquire
     // half does nothing on success (check() acquired the word this replaces) but is needed for
     // the failure order: a failure order may be no stronger than the success order, and the
     // reloaded w is acted on like check()'s (a Granted one makes us read the permit; pairs

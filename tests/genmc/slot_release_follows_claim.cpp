@@ -1,0 +1,28 @@
+// SlotTable::release's CAS (acquire): the session's end is written after its start. A claims
+// the one record at t=5 (stamp 5); B, holding the permit A made, releases it at t=100 with a
+// 10-tick cooldown (stamp 110). The record must end cooling until 110: B's stamp write comes
+// after A's in the stamp's modification order, which only the acquire orders.
+#include "litmus.hpp"
+
+static litmus::Slots g_slots;
+
+static void* claimer(void*) {
+  const slotgate::Permit p = g_slots.claim(5, false);
+  assert(p.slot == 0);
+  return nullptr;
+}
+
+static void* releaser(void*) {
+  slotgate::Status why = slotgate::Status::kOk;
+  const slotgate::Permit p{0, 1};  // the permit the claim makes
+  const auto r = g_slots.release(p, 100, 10, 0, why);
+  SLOTGATE_ASSUME(r != slotgate::detail::SlotRelease::kRejected);  // after the claim
+  return nullptr;
+}
+
+int main() {
+  litmus::run_pair(claimer, releaser);
+  const auto d = g_slots.next_deadline(0, 0);
+  assert(d.set && d.at == 110);
+  return 0;
+}
