@@ -197,13 +197,9 @@ class Limiter {
   // judging), kClosed. Reclaims cooldowns that ended by `now` on its way. Lock-free,
   // interrupt-safe.
   Status try_acquire(tick_type now, Permit& out) noexcept {
-    out = Permit{};
     bool probe = false;
-    const Status s = take_slot(now, false, probe);
-    if (s == Status::kOk) {
-      out = slots_.claim(now, false);
-      if (probe) episodes_.set_probe(out, now);
-    }
+    const Status s = take_slot(now, false, probe, out);
+    if (s == Status::kOk && probe) episodes_.set_probe(out, now);
     return s;
   }
 
@@ -319,7 +315,7 @@ class Limiter {
     if (rejected) on_upstream_rejection(now, outcome, probe, granted);
     if constexpr (kHasUsageSource) view_.request_refresh_if_held(now, true, port_, adm_, slots_);
     if (r == detail::SlotRelease::kFreed)
-      lower_occupancy(1, now);
+      after_free(now);
     else if (CW::queued(adm_.word()) != 0)
       wake_poller();  // waiters must learn the new, possibly earlier, deadline
     if (!rejected && probe) end_probe(now);
@@ -357,9 +353,10 @@ class Limiter {
     }
     if (expired != 0) stats_.count(Event::kTimedOut, expired);
 
-    // Run the granter once: lowering occ runs (or requests) it when anyone is queued; else kick
-    // it, to take in readings and adjust headroom.
-    if (freed == 0 || !lower_occupancy(freed, now)) kick(now);
+    // Run the granter once (or have its holder run again): it grants into what was freed, takes
+    // in readings and adjusts headroom.
+    (void)freed;
+    kick(now);
     if (reclaimed != 0) wake_poller();  // the lease's holder may wait on other deadlines
     r.next = next_deadline(now);
     return r;
@@ -450,7 +447,7 @@ class Limiter {
     d.merge(gate.next_deadline(now, waiters, gate_closed || room.foreign() != 0));
     if constexpr (kHasUsageSource)
       if (waiters && gate_closed && gate.usable(now)) d.merge(view_.next_news(now, slots_));
-    d.merge(room.next_deadline(now, waiters || CW::occ(c) >= CW::lim(c), view_.usable(now)));
+    d.merge(room.next_deadline(now, waiters || slots_.taken() >= CW::lim(c), view_.usable(now)));
     return d;
   }
 
@@ -486,9 +483,8 @@ class Limiter {
   // waiters also refuse. `retry` asks the caller to reload the word (something was reclaimed).
   __attribute__((always_inline)) Admit admit(word_type c, tick_type now, bool from_queue) noexcept {
     bool retry = false;
-    switch (adm_.judge(c, now, from_queue, retry)) {
-      case Refusal::kNone:
-        return {Status::kOk, false};
+    const Refusal r = adm_.judge(c, now, from_queue, retry);
+    switch (r) {
       case Refusal::kClosed:
         return {Status::kClosed, false};
       case Refusal::kWaitersAhead:
@@ -501,27 +497,50 @@ class Limiter {
       case Refusal::kProbeOut:
         stats_.count(Event::kHeldBackProbe);
         return {Status::kPaused, false};
+      case Refusal::kNone:
+        // Under a lowered limit a free record below it does not mean a free slot: with every
+        // slot taken, say so now rather than take a record and give it back (whose look would
+        // run the granter for nothing).
+        if (CW::shrinking(c) && full(c, now, from_queue, retry))
+          return {retry ? Status::kOk : Status::kNoSlot, retry};
+        return {Status::kOk, false};
       case Refusal::kGated:
+        // Every slot taken as well: kNoSlot first (a full limiter waits for a release, not for
+        // a reading), as when the word held the occupancy. A cold path.
+        if (full(c, now, from_queue, retry)) return {retry ? Status::kOk : Status::kNoSlot, retry};
         stats_.count(Event::kHeldBackGate);
         return {Status::kGated, false};
       case Refusal::kFull:
         break;
     }
-    const uint32_t freed = slots_.reclaim_cooled(now, view_.covered(now));
-    if (freed != 0) {
-      if (from_queue)
-        adm_.uncount(freed);  // the token holder: the records are free before occ is lowered
-      else
-        lower_occupancy(freed, now);
-      return {Status::kOk, true};
+    return {Status::kNoSlot, false};
+  }
+
+  // Whether every slot is taken (the records are the occupancy): then `retry` says cooldowns
+  // that ended were freed on the way (decide again), else the refusal has been counted.
+  bool full(word_type c, tick_type now, bool from_queue, bool& retry) noexcept {
+    retry = false;
+    if (slots_.taken() < CW::lim(c)) return false;
+    retry = no_record(c, now, from_queue);
+    return true;
+  }
+
+  // No record below the word's limit was free. Frees cooldowns that ended (true: try again),
+  // else counts why.
+  bool no_record(word_type c, tick_type now, bool from_queue) noexcept {
+    if (slots_.reclaim_cooled(now, view_.covered(now)) != 0) {
+      // Someone else may want what we do not take: the freeing half of the pair with an
+      // enqueue is the reclaim's CAS; this is the look after it.
+      if (!from_queue) after_free(now);
+      return true;
     }
     if (slots_.census().cooling != 0)
       stats_.count(Event::kHeldBackCooldown);
-    else if (CW::occ(c) < adm_.limit())  // attribution only
+    else if (CW::lim(c) < adm_.limit())  // attribution only
       stats_.count(Event::kHeldBackHeadroom);
     else if (!from_queue)
       stats_.count(Event::kNoSlot);
-    return {Status::kNoSlot, false};
+    return false;
   }
 
   // A rejection: it starts an episode if the limiter was open, or if it is the half-open
@@ -543,7 +562,8 @@ class Limiter {
     const tick_type d = episodes_.settle(episodes_.begin(now), outcome.has_retry_after, retry);
     if (d != 0) adm_.pause_until(tick_type(now + d), now);
     adm_.clear_probe_mark();  // the pause now holds grants; its end lets one probe go
-    if (view_.headroom().step_up_for_rejection(now, adm_.limit())) view_.sync_limit(now, adm_);
+    if (view_.headroom().step_up_for_rejection(now, adm_.limit()))
+      view_.sync_limit(now, adm_, slots_);
     if (was_open) view_.lag().note_rejection(now, granted);
     wake_poller();
   }
@@ -565,7 +585,7 @@ class Limiter {
   void apply_limit(uint32_t limit, LimitChange how) noexcept {
     adm_.set_limit(limit);
     if (how == LimitChange::kClearHeadroom) view_.headroom().clear();
-    view_.sync_limit(newest(0), adm_);
+    view_.sync_limit(newest(0), adm_, slots_);
   }
 
   // The freshest time any poll has seen: a granter woken by someone else judges with it.
@@ -576,13 +596,12 @@ class Limiter {
     return Tk::before(now, seen) ? seen : now;
   }
 
-  // Lower occ by n (records already freed) and, if anyone is queued, run or request a grant.
-  // True if it did run or request one.
-  bool lower_occupancy(uint32_t n, tick_type now) noexcept {
-    bool run = false;
-    const bool queued = adm_.lower(n, run);
-    if (run) granter_.run(*this, newest(now));
-    return queued;
+  // A record was freed: if anyone is queued, run the granter (or have its holder run again);
+  // if a lowered limit waits for records above it to free, have it settled. seq_cst look: the
+  // reading half of the store-buffering pair with an enqueue (the freeing CAS was the other).
+  void after_free(tick_type now) noexcept {
+    const word_type c = adm_.word_sc();
+    if (CW::queued(c) != 0 || CW::shrinking(c)) kick(now);
   }
 
   // Run the granter, or ask its current holder to run again. Returns the word it replaced.
@@ -599,16 +618,15 @@ class Limiter {
     return tickets_;
   }
   void govern(tick_type now) noexcept { view_.govern(now, port_, adm_, slots_, episodes_); }
-  Status take_for_queue(tick_type now, bool& probe) noexcept { return take_slot(now, true, probe); }
-  Permit claim(tick_type now, bool probe) noexcept {
-    const Permit p = slots_.claim(now, true);
-    if (probe) episodes_.set_probe(p, now);
-    return p;
+  // A slot for the front waiter, if admission allows: its permit in `p`.
+  Status take_for_queue(tick_type now, bool& probe, Permit& p) noexcept {
+    const Status s = take_slot(now, true, probe, p);
+    if (s == Status::kOk && probe) episodes_.set_probe(p, now);
+    return s;
   }
   // A grant whose waiter left first: its slot straight back.
   void give_back(Permit p, bool probe) noexcept {
     slots_.unclaim(p);
-    adm_.uncount(1);
     if (probe) probe_lost();
   }
   // A grant can bring a deadline the poller does not sleep towards: a lease's end, or (with
@@ -619,16 +637,41 @@ class Limiter {
   }
   bool grant(uint32_t idx, uint32_t w, Permit p) noexcept { return tickets_.grant(idx, w, p); }
 
-  // Count one slot (and spend a gate credit) if admission allows: for the fast path, or (from
-  // the granter) for the front waiter. The caller then claims a slot record; `probe` says the
-  // grant is the half-open probe.
-  Status take_slot(tick_type now, bool from_queue, bool& probe) noexcept {
-    // The common case inline: the word admits a grant as it stands, and no reading waits to
-    // be judged.
-    word_type c = adm_.word();
-    if (CW::admits(c, from_queue) && !unjudged_reading(from_queue) && adm_.take(c, probe))
-      return Status::kOk;
-    return take_slot_slow(now, from_queue, probe);
+  // Take a slot if admission allows: for the fast path, or (from the granter) for the front
+  // waiter. `probe` says the grant is the half-open probe.
+  //
+  // The fast path: the word allows a grant with no change to it (fast()), a record below its
+  // limit is taken with one CAS, and the word read again allows it still, with the record
+  // below its limit: the grant is made at that second look. Any change between the looks (a
+  // waiter queued, a pause, a lowered limit, a closed gate) gives the record back.
+  Status take_slot(tick_type now, bool from_queue, bool& probe, Permit& out) noexcept {
+    out = Permit{};
+    const word_type c = adm_.word_sc();
+    if (!from_queue && CW::fast(c) && !unjudged_reading(false)) {
+      uint32_t i = slots_.try_claim(CW::lim(c));
+      // Cooldowns that ended free their records here (their CAS is the freeing half of the
+      // pair with an enqueue; the look below is the reading half).
+      if (i == Slots::kNone && slots_.reclaim_cooled(now, view_.covered(now)) != 0)
+        i = slots_.try_claim(CW::lim(c));
+      if (i != Slots::kNone) {
+        const word_type now_c = adm_.word_sc();
+        if (CW::fast(now_c) && i < CW::lim(now_c)) {
+          out = slots_.finish_claim(i, now, false);
+          return Status::kOk;
+        }
+        give_back_claim(i, now, false);
+      }
+    }
+    return take_slot_slow(now, from_queue, probe, out);
+  }
+
+  // A record taken by try_claim that the word no longer allows: back, and the look after. The
+  // granter (from_queue: it holds the token) does not look: it decides again before letting
+  // the token go, and a kick of its own would have it run again, forever, while a lowered limit
+  // keeps refusing its front waiter.
+  void give_back_claim(uint32_t i, tick_type now, bool from_queue) noexcept {
+    slots_.abort_claim(i);
+    if (!from_queue) after_free(now);
   }
 
   // For the fast path: the port holds a reading no granter has judged (the gate being on).
@@ -638,16 +681,18 @@ class Limiter {
     return false;
   }
 
-  // Everything else: reclaiming, pauses, the gate, retries. Out of line, to keep the fast path
-  // small enough to inline.
-  __attribute__((noinline)) Status take_slot_slow(tick_type now, bool from_queue,
-                                                  bool& probe) noexcept {
-    word_type c = adm_.word();
+  // Everything else: reclaiming, pauses, the gate, a lowered limit, retries. A record is taken
+  // first, then the word confirms the grant with a CAS (spending a gate credit, marking the
+  // probe); under a lowered limit the taken records are counted between the two. Out of line,
+  // to keep the fast path small enough to inline.
+  __attribute__((noinline)) Status take_slot_slow(tick_type now, bool from_queue, bool& probe,
+                                                  Permit& out) noexcept {
+    word_type c = adm_.word_sc();
     bool governed = from_queue;  // the granter has just judged the gate itself
     for (;;) {
       const Admit a = admit(c, now, from_queue);
       if (a.retry) {
-        c = adm_.word();
+        c = adm_.word_sc();
         continue;
       }
       if (a.status == Status::kGated && !governed) {
@@ -655,23 +700,77 @@ class Limiter {
         // granter judge it again once, then decide again.
         governed = true;
         kick(now);
-        c = adm_.word();
+        c = adm_.word_sc();
         continue;
       }
       if (a.status != Status::kOk) return a.status;
       // The port may hold a reading no granter has judged: have it judged first (by us, or by
       // the holder of the token, and then the budget in the word may not reflect it yet).
       if (!governed && unjudged_reading(false)) {
+        // A full limiter says kNoSlot without having the reading judged first.
+        bool retry = false;
+        if (full(c, now, from_queue, retry)) {
+          if (!retry) return Status::kNoSlot;
+          c = adm_.word_sc();
+          continue;
+        }
         governed = true;
         kick(now);
         if (view_.reading_pending(port_)) {
           stats_.count(Event::kHeldBackGate);
           return Status::kGated;
         }
-        c = adm_.word();
+        c = adm_.word_sc();
         continue;
       }
-      if (adm_.take(c, probe)) return Status::kOk;  // c is reloaded on failure
+      const uint32_t i = slots_.try_claim(CW::lim(c));
+      if (i == Slots::kNone) {
+        if (no_record(c, now, from_queue)) {
+          c = adm_.word_sc();
+          continue;
+        }
+        return Status::kNoSlot;
+      }
+      switch (confirm(i, c, now, from_queue)) {
+        case Confirmed::kYes:
+          probe = CW::half_open(c);
+          out = slots_.finish_claim(i, now, from_queue);
+          return Status::kOk;
+        case Confirmed::kOverLimit:
+          give_back_claim(i, now, from_queue);
+          if (!from_queue) stats_.count(Event::kHeldBackHeadroom);
+          return Status::kNoSlot;
+        case Confirmed::kJudgeAgain:
+          give_back_claim(i, now, from_queue);
+          break;
+      }
+    }
+  }
+
+  enum class Confirmed : uint8_t { kYes, kOverLimit, kJudgeAgain };
+
+  // Confirm the grant of record i on word c (judged to admit it); on kYes, c is the word as it
+  // was just before the grant. A word that changed meanwhile but admits the grant as well is
+  // confirmed on; anything else is judged again from scratch.
+  Confirmed confirm(uint32_t i, word_type& c, tick_type now, bool from_queue) noexcept {
+    for (;;) {
+      if (i >= CW::lim(c)) return Confirmed::kJudgeAgain;
+      // A lowered limit with records still out above it: the taken records (ours included)
+      // must fit under it. seq_cst scan after our seq_cst CAS: of two grants counting at once,
+      // at least one sees the other.
+      if (CW::shrinking(c) && slots_.taken() > CW::lim(c)) {
+        // Cooldowns that ended count no more: free them and decide again from the start (the
+        // give-back's look at the word is the one after their freeing CASes).
+        if (slots_.reclaim_cooled(now, view_.covered(now)) == 0) return Confirmed::kOverLimit;
+        return Confirmed::kJudgeAgain;
+      }
+      const word_type judged = c;
+      bool probe = false;
+      if (adm_.confirm(c, probe)) {
+        c = judged;
+        return Confirmed::kYes;
+      }
+      if (!CW::admits(c, from_queue)) return Confirmed::kJudgeAgain;
     }
   }
 
@@ -702,7 +801,7 @@ class Limiter {
             // returned probe lets the next one go, so the grant below may be it.
             const detail::SlotRelease r = slots_.release(p, now, 0, 0, why);
             if (probe) probe_lost();
-            if (r == detail::SlotRelease::kFreed) lower_occupancy(1, now);
+            if (r == detail::SlotRelease::kFreed) after_free(now);
             return Status::kGrantReturned;
           }
           if (!slots_.is_held(p)) return Status::kReclaimed;

@@ -35,14 +35,16 @@ struct Session {         // a slot counted against the limit
   uint32_t serial = 0;   // unique per grant (the half-open probe is known by it)
 };
 
-// A slot record: its latest session, and the carry of ended sessions the upstream may still
-// count (README, "The usage gate").
+// A slot record: its latest session, the releases of the few before it, and the carry of ended
+// sessions the upstream may still count (README, "The usage gate").
 struct Record {
   enum Phase { Free, Held, Cooling } phase = Free;
-  bool used = false;  // granted at least once
-  Tick granted = 0;   // the latest grant
-  Tick released = 0;  // the latest release
-  Tick stamp = 0;     // Cooling: the cooldown's end
+  bool used = false;          // granted at least once
+  Tick granted = 0;           // the latest grant
+  Tick released = 0;          // the latest release
+  std::vector<Tick> history;  // the latest kHistory releases, oldest first (the last: released)
+  static constexpr size_t kHistory = 4;
+  Tick stamp = 0;  // Cooling: the cooldown's end
   uint32_t carry_n = 0;
   Tick carry_until = 0, carry_grant = 0, carry_end = 0;
 };
@@ -140,10 +142,13 @@ struct Model {
   }
 
   // ---- slot records --------------------------------------------------------------------------
+  // The first free record below lim from just after the last one taken (from 0 if that is at or
+  // past lim).
   int claim_record(Tick now) {
-    size_t i = hint;
-    for (size_t n = 0; n < records.size(); ++n, ++i) {
-      if (i >= records.size()) i = 0;
+    const size_t range = std::min<size_t>(lim(), records.size());
+    size_t i = hint >= range ? 0 : hint;
+    for (size_t n = 0; n < range; ++n, ++i) {
+      if (i >= range) i = 0;
       if (records[i].phase != Record::Free) continue;
       Record& r = records[i];
       r.phase = Record::Held;
@@ -153,13 +158,15 @@ struct Model {
       hint = i + 1;
       return int(i);
     }
-    return -1;  // never: a grant needs occ < L <= MaxSlots
+    return -1;  // never: a grant needs occ < lim, so a record below lim is free
   }
   // A session ends at `now`: its slot cools for `cool`, and the carry takes it in for
   // `counted` (0: the upstream never saw it).
   void end_record(Record& r, Tick now, Tick cool, Tick counted) {
     r.stamp = now + cool;
     r.released = now;
+    r.history.push_back(now);
+    if (r.history.size() > Record::kHistory) r.history.erase(r.history.begin());
     if (counted != 0) {
       Tick until = now + counted;
       if (r.carry_n == 0 || !before(now, r.carry_until))
@@ -278,8 +285,19 @@ struct Model {
   Evidence evidence(Tick lo, Tick hi, Tick oldest) const {
     Evidence e;
     for (const Record& r : records) {
-      if (!r.used || before(hi, r.granted)) continue;
+      if (!r.used) continue;
       const bool ended = r.phase != Record::Held;
+      // The sessions before the latest, each known by its release only.
+      for (size_t k = ended ? 1 : 0; k < r.history.size(); ++k) {
+        const Tick t = r.history[r.history.size() - 1 - k];
+        if (!before(t, r.granted)) continue;
+        if (before(lo, t)) ++e.live_max;
+        if (!before(lo, t) && before(oldest, t)) {
+          ++e.released;
+          e.releases.push_back(t);
+        }
+      }
+      if (before(hi, r.granted)) continue;
       if (!ended || before(lo, r.released)) ++e.live_max;
       if (!before(lo, r.granted) && (!ended || before(hi, r.released))) {
         ++e.live_min;
@@ -423,7 +441,10 @@ struct Model {
       }
       if (half_open && probe_out) return Admit::Paused;
       if (occ() >= lim()) {
-        if (reclaim_cooled(now) != 0) continue;
+        if (reclaim_cooled(now) != 0) {
+          if (!from_queue) lowered(now);
+          continue;
+        }
         return Admit::NoSlot;
       }
       if (credit == 0) return Admit::Gated;
@@ -453,9 +474,10 @@ struct Model {
     govern(now);
     grant_waiters(now);
   }
-  // Lowering occupancy runs the granter only when someone is queued.
+  // Lowering occupancy runs the granter only when someone is queued, or a lowered limit waits
+  // for records above it to free.
   void lowered(Tick now) {
-    if (!fifo.empty()) kick(now);
+    if (!fifo.empty() || shrink) kick(now);
   }
   // A new session granted at `now`; the half-open probe if half-open.
   void grant(Tick now, int ticket) {
@@ -479,15 +501,24 @@ struct Model {
     return started;
   }
   void step_up() {
-    if (h_rejected + 1 < limit) ++h_rejected;
+    if (h_rejected + 1 >= limit) return;  // nothing moves: no sync (and no settling)
+    ++h_rejected;
     sync_limit();
   }
   // The effective limit is republished: a lower one spends the budget (it was computed against
   // the old one).
   uint32_t published_lim = 0;
+  bool shrink = false;  // the limit was lowered and a record at or above it may be taken
   void sync_limit() {
-    if (lim() < published_lim && credit > 0) credit = 0;
+    if (lim() < published_lim) {
+      if (credit > 0) credit = 0;
+      shrink = true;
+    }
     published_lim = lim();
+    // Settled once no record at or above the limit is taken.
+    bool above = false;
+    for (size_t i = lim(); i < records.size(); ++i) above |= records[i].phase != Record::Free;
+    if (!above) shrink = false;
   }
   Tick begin_episode(Tick now) {
     const Tick cap = longer(default_pause, max_pause);

@@ -7,7 +7,7 @@
 static litmus::Slots g_slots;
 
 static void* claimer(void*) {
-  const slotgate::Permit p = g_slots.claim(5, false);
+  const slotgate::Permit p = litmus::claim(g_slots, 5, false);
   assert(p.slot == 0);
   return nullptr;
 }

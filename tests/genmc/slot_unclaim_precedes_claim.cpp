@@ -8,7 +8,7 @@ static litmus::Slots g_slots;
 static std::atomic<bool> g_given_back{false};
 
 static void* first(void*) {
-  const slotgate::Permit p = g_slots.claim(5, true);
+  const slotgate::Permit p = litmus::claim(g_slots, 5, true);
   g_slots.unclaim(p);
   g_given_back.store(true, std::memory_order_relaxed);  // only marks that it happened
   return nullptr;
@@ -16,7 +16,7 @@ static void* first(void*) {
 
 static void* second(void*) {
   SLOTGATE_ASSUME(g_given_back.load(std::memory_order_relaxed));
-  g_slots.claim(7, false);
+  litmus::claim(g_slots, 7, false);
   return nullptr;
 }
 

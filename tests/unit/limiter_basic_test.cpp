@@ -109,6 +109,26 @@ TYPED_TEST(Basic, LoweringTheLimitRetiresSlotsAsTheyFree) {
   EXPECT_EQ(this->try_take(), Status::kNoSlot);
 }
 
+// A waiter queued under a lowered limit that still has records out above it: the granter
+// takes a free record below the limit, finds the taken records over it and gives the record
+// back; that must end its run (it once kicked itself again on every give-back, forever), and
+// the waiter is granted once enough above the limit has ended.
+TYPED_TEST(Basic, AWaiterUnderALoweredLimitWaitsForRecordsAboveIt) {
+  this->configure(4);
+  const Permit a = this->take(), b = this->take(), c = this->take(), d = this->take();
+  ASSERT_EQ(this->lim.set_limit(2, this->now()), Status::kOk);
+  EXPECT_EQ(this->release(a), Status::kOk);  // a record below the new limit is free again
+  const Ticket t = this->wait();             // returns: the granter's run ended
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);  // b, c, d: 3 out, over 2
+  EXPECT_EQ(this->release(c), Status::kOk);
+  EXPECT_EQ(this->lim.state(t), TicketState::kWaiting);  // b, d: 2 out, the limit
+  EXPECT_EQ(this->release(d), Status::kOk);
+  EXPECT_EQ(this->lim.state(t), TicketState::kGranted);
+  this->claim_ok(t);
+  EXPECT_EQ(this->snap().held, 2u);
+  EXPECT_EQ(this->release(b), Status::kOk);
+}
+
 TYPED_TEST(Basic, CloseFailsWaitersAndRefusesNewcomers) {
   this->configure(1);
   const Permit p = this->take();

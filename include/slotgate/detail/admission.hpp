@@ -3,15 +3,17 @@
 // order and what that order pairs with; the other parts hand in values (a target limit, a
 // budget computed from a census) and never touch the word themselves.
 //
-// What the word decides in one CAS: a grant (occupancy, gate credit, the half-open probe), the
-// wait queue's announcements (so no caller barges past a waiter and no wake-up is lost), the
-// grant token and its pending requests (one granter at a time, none missed), the pause and the
-// episode flags, and close.
+// What the word decides: whether a grant may be made (a fast-path grant reads it before and
+// after taking its slot record; any other confirms it with a CAS that spends a gate credit or
+// marks the half-open probe), the wait queue's announcements (so no caller barges past a waiter and
+// no wake-up is lost), the grant token and its pending requests (one granter at a time, none
+// missed), the pause and the episode flags, and close.
 //
 // Every function is lock-free (a CAS loop repeats only while other threads change the word)
 // and interrupt-safe; none reads a clock.
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
@@ -43,6 +45,9 @@ class Admission {
   // relaxed: admission decisions read only the word; the CAS that acts on one orders what
   // follows it.
   Word word() const noexcept { return ctl_.load(std::memory_order_relaxed); }
+  // seq_cst: the reading half of the store-buffering pairs in control_word.hpp — a grant's
+  // look before and after its record CAS, a release's look after freeing its record.
+  Word word_sc() const noexcept { return ctl_.load(std::memory_order_seq_cst); }
   // acquire: pairs with the pause's flag CAS (detail/pause.hpp), so a pause's end read after
   // this belongs to the pause this word shows.
   Word word_acquire() const noexcept { return ctl_.load(std::memory_order_acquire); }
@@ -51,7 +56,7 @@ class Admission {
 
   // Whether word c admits a grant at `now` (the fast path, from_queue false, also refuses while
   // waiters are queued). An expired pause is cleared on the way: kPaused with `retry` set means
-  // reload and decide again.
+  // reload and decide again. Whether a record is free is the slot table's to say.
   Refusal judge(Word c, Tick now, bool from_queue, bool& retry) noexcept {
     retry = false;
     if (CW::closed(c)) return Refusal::kClosed;
@@ -61,74 +66,73 @@ class Admission {
       return Refusal::kPaused;
     }
     if (CW::half_open(c) && CW::probe_out(c)) return Refusal::kProbeOut;  // one probe at a time
-    if (CW::occ(c) >= CW::lim(c)) return Refusal::kFull;
     if (CW::credit(c) == 0) return Refusal::kGated;
     return Refusal::kNone;
   }
 
   // ---- grants ---------------------------------------------------------------------------------
 
-  // Count one slot on word c (as judged), spend a gate credit and mark the half-open probe.
-  // False if the word changed since c was read (c is then the new word). `probe` says this
-  // grant is the probe.
-  __attribute__((always_inline)) bool take(Word& c, bool& probe) noexcept {
-    // acquire on success: pairs with the release RMW that lowered occ after freeing a slot
-    // record (lower, uncount), so the claim's first pass sees that record Free. relaxed on
-    // failure: c is judged again from scratch.
-    if (!ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_acquire,
+  // Confirm a grant of record `slot` (already taken in the slot table) on word c: spend a gate
+  // credit and mark the half-open probe, or leave the word as it is; the CAS is made either way
+  // so that nothing changed between the judgement of c and the grant. False if the word changed
+  // since c was read (c is then the new word, to be judged again). `probe` says this grant is
+  // the probe.
+  bool confirm(Word& c, bool& probe) noexcept {
+    // release: publishes our record's claim to a later RMW on the word (a census taken after
+    // it counts the grant; tests/genmc/confirmed_grant_meets_census.cpp, which Relacy does not
+    // catch). No acquire: the grant was judged on c before this CAS, and nothing after it
+    // reads what another thread published with the word. relaxed on failure: c is judged
+    // again from scratch.
+    if (!ctl_.compare_exchange_weak(c, CW::take_one(c), std::memory_order_release,
                                     std::memory_order_relaxed))
       return false;
     probe = CW::half_open(c);
     return true;
   }
 
-  // Lower occ by n (the records already freed) and, if anyone is queued, take the grant token
-  // (`run`: the caller runs the granter) or ask its holder for another run. Returns whether
-  // anyone was queued.
-  bool lower(uint32_t n, bool& run) noexcept {
-    Word c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
-    for (;;) {
-      Word next = c - n * CW::kOccOne;
-      run = false;
-      if (CW::queued(next) != 0) {
-        if (CW::token(next)) {
-          next |= CW::kPending;
-        } else {
-          next |= CW::kToken;
-          run = true;
-        }
-      }
-      // acq_rel: release publishes the freed records (pairs with the acquire of whoever takes
-      // the slot); acquire takes over the grant token from its last holder's release.
-      if (ctl_.compare_exchange_weak(c, next, std::memory_order_acq_rel, std::memory_order_relaxed))
-        return CW::queued(c) != 0;
+  // A lowered limit whose records above it are all free again: clear `shrink` on word c, so
+  // grants stop counting. `taken_from(lim)` says whether a record at or above lim is taken.
+  template <class TakenFrom>
+  void settle_shrink(TakenFrom taken_from) noexcept {
+    // seq_cst: the scan below must come after the CAS that lowered the limit in the single
+    // total order (the scanning half of its pair with a grant). When the lowering was another
+    // thread's, an acquire load is not enough for that: acquire orders our scan after it by
+    // happens-before, which C++'s seq_cst order does not follow from one thread's CAS to
+    // another's loads (tests/genmc/settle_after_lowered_limit.cpp breaks with acquire here).
+    Word c = ctl_.load(std::memory_order_seq_cst);
+    while (CW::shrinking(c) && !taken_from(static_cast<size_t>(CW::lim(c)))) {
+      // On success grants below lim stop counting, which is sound because every record above
+      // it was seen free after the limit fell (a grant of one of them in flight sees the lower
+      // limit and gives it back). seq_cst on failure: the reloaded word is the next look, as
+      // above; on success only because a CAS's failure order may be no stronger (the clearing
+      // itself publishes nothing).
+      if (ctl_.compare_exchange_weak(c, c & ~CW::kShrink, std::memory_order_seq_cst,
+                                     std::memory_order_seq_cst))
+        return;
     }
   }
-
-  // The token holder lowers occ by n for records it freed itself (reclaimed, or a grant its
-  // waiter left before taking). release: pairs with the acquire of the next claimant (take),
-  // so it sees the records free.
-  void uncount(uint32_t n) noexcept { ctl_.fetch_sub(n * CW::kOccOne, std::memory_order_release); }
 
   // ---- the wait queue's announcements ---------------------------------------------------------
 
   // A waiter is about to be queued: from here on the fast path will not barge and the granter
   // may look for it. False if closed.
   bool announce() noexcept {
-    // relaxed: the announcement publishes nothing; the push and the kick that follow do.
-    Word c = ctl_.load(std::memory_order_relaxed);
+    Word c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+    // seq_cst: the writing half of the store-buffering pair with a release (control_word.hpp):
+    // either the release's look at the word after freeing its record sees us queued and runs
+    // the granter, or the granter's look at the records, which comes after this, sees it free.
+    // The announcement publishes nothing; the push and the kick that follow do.
     do {
       if (CW::closed(c)) return false;
-    } while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne, std::memory_order_relaxed,
+    } while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne, std::memory_order_seq_cst,
                                          std::memory_order_relaxed));
     return true;
   }
   // An announcement whose entry never reached the queue. relaxed: undoes ours.
   void unannounce() noexcept { ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed); }
   // The granter took an entry off the queue (granted, or dropped as cancelled or failed).
-  // relaxed: the fast path this may reopen reads only the word; records the granter freed were
-  // published by the release that lowered occ, and this RMW carries that release sequence on
-  // to whoever reads it; a grant itself is published by its ticket's own release.
+  // relaxed: the fast path this may reopen reads only the word and takes records with its own
+  // CAS; a grant itself is published by its ticket's own release.
   void dequeued() noexcept { ctl_.fetch_sub(CW::kQueuedOne, std::memory_order_relaxed); }
 
   // ---- the grant token ------------------------------------------------------------------------
@@ -170,35 +174,54 @@ class Admission {
     // relaxed: sync_limit publishes the effective limit that grants act on.
     limit_.store(limit, std::memory_order_relaxed);
   }
-  // Make the word's limit L minus held_back(L). Repeats only while other threads change L, H
-  // or the word meanwhile.
-  template <class HeldBack>
-  void sync_limit(HeldBack held_back) noexcept {
+  // Make the word's limit L minus held_back(L). Lowering it sets `shrink` in the same CAS, so
+  // from then on grants count taken records, until settle_shrink finds none above the new
+  // limit (`taken_from`, tried here at once). Repeats only while other threads change L, H or
+  // the word meanwhile.
+  template <class HeldBack, class TakenFrom>
+  void sync_limit(HeldBack held_back, TakenFrom taken_from) noexcept {
     for (;;) {
-      // relaxed x2: the limit field carries no data; the loop re-reads until it settles.
+      // relaxed: the limit field carries no data; the loop re-reads until it settles.
       const uint32_t limit = limit_.load(std::memory_order_relaxed);
       const Word target = limit - held_back(limit);
-      Word c = ctl_.load(std::memory_order_relaxed);
-      if (CW::lim(c) == target) return;
+      Word c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
+      if (CW::lim(c) == target) break;
       Word next = CW::with_lim(c, target);
-      // A lower limit may leave the gate's budget too large (it was computed against the old
-      // one): spend it all, so the next grant has the granter judge the reading again.
-      if (target < CW::lim(c) && !CW::gate_open(c)) next = CW::with_credit(next, 0);
-      ctl_.compare_exchange_weak(c, next, std::memory_order_relaxed, std::memory_order_relaxed);
+      if (target < CW::lim(c)) {
+        next |= CW::kShrink;
+        // A lower limit may leave the gate's budget too large (it was computed against the
+        // old one): spend it all, so the next grant has the granter judge the reading again.
+        if (!CW::gate_open(c)) next = CW::with_credit(next, 0);
+      }
+      // seq_cst: the writing half of the store-buffering pair with a fast-path grant: either
+      // its look at the word after taking a record sees the lower limit (and gives the record
+      // back), or settle_shrink's scan after this sees the record taken.
+      ctl_.compare_exchange_weak(c, next, std::memory_order_seq_cst, std::memory_order_relaxed);
     }
+    settle_shrink(taken_from);
   }
   // Set the gate's credit to credit_for(word): the budget counted from a census taken after
   // the word was read. Token holder.
   template <class CreditFor>
   void set_credit(CreditFor credit_for) noexcept {
     for (;;) {
-      // acquire: pairs with release RMWs on the word, so a census taken after this is at least
-      // as new (a record freed before occ was lowered is not seen in its old session).
+      // acquire: pairs with release RMWs on the word (a confirmed grant), so a census taken
+      // after this counts every grant the word shows.
       Word c = ctl_.load(std::memory_order_acquire);
       const Word target = credit_for(c);
       if (CW::credit(c) == target) return;
-      // A grant or release between the census and here changes the word and fails the CAS,
-      // so the budget is never set from a census that missed a grant; we then look again.
+      if (CW::gate_open(c) && target != CW::kCreditOpen) {
+        // Fast-path grants change no word, so a census may miss one in flight: close the gate
+        // first (credit 0), then count again. seq_cst: the writing half of the pair with a
+        // fast-path grant (its look after taking a record sees the gate closed and gives the
+        // record back, or the census after this, seq_cst, sees it taken).
+        ctl_.compare_exchange_weak(c, CW::with_credit(c, 0), std::memory_order_seq_cst,
+                                   std::memory_order_relaxed);
+        continue;
+      }
+      // A confirmed grant between the census and here changes the word and fails the CAS, so
+      // the budget is never set from a census that missed one; we then look again. A release
+      // the census missed only makes it count more.
       // relaxed: the credit is read only from the word, and on success we read nothing after.
       if (ctl_.compare_exchange_weak(c, CW::with_credit(c, target), std::memory_order_relaxed,
                                      std::memory_order_relaxed))
@@ -223,14 +246,14 @@ class Admission {
     for (;;) {
       const bool ends_probe = probe && CW::half_open(c) && CW::probe_out(c);
       if (CW::half_open(c) && !ends_probe) return false;
-      // acq_rel: release orders our slot release before grants resume; acquire pairs with the
-      // CAS that ended the last episode (clear_if_probe_out). Not shown by the model suite
-      // (weakening either half is not caught), and the acquire does less than it seems: the
-      // probe's end calls episodes.opened() after its CAS, so that bookkeeping is not
-      // published by it (it is relaxed atomics; a stale read costs one backoff step, not a
-      // race). Open work.
+      // relaxed: the flags publish nothing. A grant judges the flags themselves, which this
+      // CAS makes atomic with the rest of the word. The episode's bookkeeping
+      // (detail/episodes.hpp) is written after this CAS and after the CAS that ends an
+      // episode, so no order here could publish it; it is relaxed atomics, and a stale read
+      // there costs at most one backoff step. (acq_rel here was never caught when weakened:
+      // it ordered nothing.)
       if (ctl_.compare_exchange_weak(c, c | CW::kHalfOpen | CW::kProbeOut,
-                                     std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                                     std::memory_order_relaxed, std::memory_order_relaxed)) {
         was_open = !CW::half_open(c);
         return true;
       }
@@ -240,10 +263,9 @@ class Admission {
   bool clear_if_probe_out(Word flags) noexcept {
     Word c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     while (CW::half_open(c) && CW::probe_out(c)) {
-      // acq_rel: release publishes the episode's end (episodes.opened after us is ordered by
-      // our own program order for our own reads; a new episode's CAS acquires this). Not shown
-      // by the model suite either (see start_episode). Open work.
-      if (ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_acq_rel,
+      // relaxed: as start_episode's. episodes.opened() runs after this CAS, so it cannot
+      // publish it; the grants this lets go read only the word.
+      if (ctl_.compare_exchange_weak(c, c & ~flags, std::memory_order_relaxed,
                                      std::memory_order_relaxed))
         return true;
     }

@@ -1,8 +1,7 @@
 // The limiter's one hot word. Everything that must change together lives here, so a single
 // compare-and-swap decides it:
 //
-//   occ      slots counted against the limit: held + cooling + claimed-in-flight
-//   lim      the effective limit L - H that occ is checked against
+//   lim      the effective limit L - H: grants take slot records below it
 //   queued   wait-queue entries announced and not yet popped by the granter (live or not)
 //   credit   grants the usage gate still allows (kCreditOpen: no usable reading, gate open)
 //   closed   close() was called
@@ -12,10 +11,15 @@
 //   pending  someone asked for a grant run while the token was held; the holder runs again
 //   halfopen a rejection episode is under way: once its pause is over, one probe may be granted
 //   probe    the probe is out (or an episode is being started): no other grant until it ends
+//   shrink   lim was lowered and a record at or above it may still be taken: grants count the
+//            taken records until the granter finds none there and clears it
 //
-// Putting `queued` next to `occ` is what makes "no barging" and "no lost wake-up" hold without
-// fences: an enqueue and a release both modify this word, so whichever comes second in its
-// modification order sees the other.
+// Occupancy is not in the word: the slot records are the only count (detail/slot_table.hpp).
+// A grant takes a record below lim with one CAS and reads the word before and after it; a
+// release frees its record with one CAS and reads the word after it. Those CASes and loads are
+// seq_cst, and so are the announcement of a waiter and the granter's look at the records, so
+// that a release and an enqueue, or a grant and a lowered limit, cannot both miss each other
+// (a store-buffering pair).
 #pragma once
 
 #include <stddef.h>
@@ -38,18 +42,16 @@ struct ControlWord {
   static constexpr unsigned kCreditBits = bits_for(MaxSlots + 1);
   static constexpr unsigned kPauseSeqBits = 4;
 
-  static constexpr unsigned kOccShift = 0;
-  static constexpr unsigned kLimShift = kOccShift + kSlotBits;
+  static constexpr unsigned kLimShift = 0;
   static constexpr unsigned kQueuedShift = kLimShift + kSlotBits;
   static constexpr unsigned kCreditShift = kQueuedShift + kQueueBits;
   static constexpr unsigned kFlagShift = kCreditShift + kCreditBits;
-  static constexpr unsigned kPauseSeqShift = kFlagShift + 6;
+  static constexpr unsigned kPauseSeqShift = kFlagShift + 7;
   static constexpr unsigned kTotalBits = kPauseSeqShift + kPauseSeqBits;
   static_assert(
       kTotalBits <= sizeof(Word) * 8,
       "MaxSlots and MaxWaiters do not fit the port's control word; use a wider word_type");
 
-  static constexpr Word kOccOne = Word(1) << kOccShift;
   static constexpr Word kQueuedOne = Word(1) << kQueuedShift;
   static constexpr Word kCreditOne = Word(1) << kCreditShift;
   static constexpr Word kCreditOpen = (Word(1) << kCreditBits) - 1;
@@ -59,6 +61,7 @@ struct ControlWord {
   static constexpr Word kPending = Word(1) << (kFlagShift + 3);
   static constexpr Word kHalfOpen = Word(1) << (kFlagShift + 4);
   static constexpr Word kProbeOut = Word(1) << (kFlagShift + 5);
+  static constexpr Word kShrink = Word(1) << (kFlagShift + 6);
   static constexpr Word kPauseSeqOne = Word(1) << kPauseSeqShift;
   static constexpr Word kPauseSeqMask = ((Word(1) << kPauseSeqBits) - 1) << kPauseSeqShift;
 
@@ -70,7 +73,6 @@ struct ControlWord {
     return (w & ~mask) | ((v << shift) & mask);
   }
 
-  static constexpr Word occ(Word w) noexcept { return get(w, kOccShift, kSlotBits); }
   static constexpr Word lim(Word w) noexcept { return get(w, kLimShift, kSlotBits); }
   static constexpr Word queued(Word w) noexcept { return get(w, kQueuedShift, kQueueBits); }
   static constexpr Word credit(Word w) noexcept { return get(w, kCreditShift, kCreditBits); }
@@ -81,6 +83,7 @@ struct ControlWord {
   static constexpr bool gate_open(Word w) noexcept { return credit(w) == kCreditOpen; }
   static constexpr bool half_open(Word w) noexcept { return (w & kHalfOpen) != 0; }
   static constexpr bool probe_out(Word w) noexcept { return (w & kProbeOut) != 0; }
+  static constexpr bool shrinking(Word w) noexcept { return (w & kShrink) != 0; }
 
   static constexpr Word with_lim(Word w, Word v) noexcept {
     return put(w, kLimShift, kSlotBits, v);
@@ -88,16 +91,23 @@ struct ControlWord {
   static constexpr Word with_credit(Word w, Word v) noexcept {
     return put(w, kCreditShift, kCreditBits, v);
   }
+  // The fast path may grant on this word with a record CAS and no CAS here: open, no waiter,
+  // no pause, episode, gate budget or lowered limit to honour.
+  static constexpr bool fast(Word w) noexcept {
+    return (w & (kClosed | kPaused | kHalfOpen | kShrink)) == 0 && queued(w) == 0 && gate_open(w);
+  }
   // The word admits a grant as it stands (for the fast path, `from_queue` false, no waiter is
-  // queued either): not closed, paused or probing, a slot under the limit, gate credit left.
+  // queued either): not closed, paused or probing, gate credit left. Whether a record below
+  // lim is free is the slot table's to say.
   static constexpr bool admits(Word w, bool from_queue) noexcept {
     return (w & (kClosed | kPaused)) == 0 && (from_queue || queued(w) == 0) &&
-           !(half_open(w) && probe_out(w)) && occ(w) < lim(w) && credit(w) != 0;
+           !(half_open(w) && probe_out(w)) && credit(w) != 0;
   }
-  // One more slot counted, one gate credit spent if the gate is closed, and the probe marked
+  // The word changes for a grant: a gate credit spent if the gate is closed, the probe marked
   // out if this is the half-open probe.
+  static constexpr bool take_changes(Word w) noexcept { return !gate_open(w) || half_open(w); }
   static constexpr Word take_one(Word w) noexcept {
-    return (w + kOccOne - (gate_open(w) ? Word(0) : kCreditOne)) | (half_open(w) ? kProbeOut : 0);
+    return (w - (gate_open(w) ? Word(0) : kCreditOne)) | (half_open(w) ? kProbeOut : 0);
   }
   // A new pause: set the flag and move the sequence on (wrapping within its bits).
   static constexpr Word with_new_pause(Word w) noexcept {

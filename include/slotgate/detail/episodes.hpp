@@ -10,8 +10,10 @@
 //
 // The episode's state that admission must see in the same CAS as a grant (half-open, probe out)
 // lives in the control word; this part keeps the backoff, the probe's identity and statistics.
-// Episodes start one at a time (the start is decided by a CAS on the control word), so each
-// method here has one caller at a time; the fields are atomic for snapshots.
+// Episodes start one at a time (the start is decided by a CAS on the control word), but the
+// end of one (opened) may overlap the start of the next (begin), and nothing orders their
+// fields across threads: they are relaxed atomics, read by snapshots too, and a stale read
+// costs at most one backoff step (a pause one step shorter or longer), never a grant.
 #pragma once
 
 #include <stdint.h>

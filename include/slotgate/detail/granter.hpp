@@ -12,8 +12,8 @@
 // dropped. Waiters granted are woken once the token is let go: a wake-up can be a system call
 // (or get the granter preempted), and while it holds the token no other release can grant.
 //
-// The host (the limiter) supplies: govern(now); take_for_queue(now, probe) (count a slot for
-// the front waiter, detail/admission.hpp); claim / give_back of a slot record; the ticket
+// The host (the limiter) supplies: govern(now); take_for_queue(now, probe, permit) (a slot for
+// the front waiter, if admission allows); give_back of a slot record; the ticket
 // table; wake_waiter(idx); after_grants(); and its Admission.
 #pragma once
 
@@ -73,12 +73,12 @@ class Granter {
         continue;
       }
       bool probe = false;
-      if (host.take_for_queue(now, probe) != Status::kOk) {
+      Permit p;
+      if (host.take_for_queue(now, probe, p) != Status::kOk) {
         if (host.admission().finish()) break;
         host.govern(now);
         continue;
       }
-      const Permit p = host.claim(now, probe);
       if (host.grant(idx, w, p)) {
         front_.store(kNoFront, std::memory_order_relaxed);
         host.admission().dequeued();

@@ -22,10 +22,11 @@
 // timestamp, then publishes the stable phase with a release store. Readers act only on the
 // stable phases, so they never see a timestamp of another phase.
 //
-// The table does not count occupancy; the limiter's control word does. The rule that keeps
-// them consistent: a record becomes non-Free only after occ was raised for it, and occ is
-// lowered only after the record is Free again. Hence non-Free records <= occ <= MaxSlots, and
-// a thread that raised occ always finds a Free record.
+// The table is the limiter's only count of occupancy: a record not Free is a slot taken (held,
+// cooling, or being granted or released). A grant takes a Free record below the control word's
+// limit, so while the limit has not been lowered under records still out, taken records never
+// exceed it; after such a lowering, grants count the taken records (taken()) until none is
+// left above the limit (detail/control_word.hpp, `shrink`).
 #pragma once
 
 #include <stddef.h>
@@ -82,13 +83,20 @@ class SlotTable {
   using Tk = Ticks<Tick>;
 
  public:
+  // Releases each record remembers. Grants take records below the limit only, so a record is
+  // reused about every `limit` sessions; the learned lag and the gate's refresh schedule need
+  // releases further back than one (each entry is evidence, never accounting). A power of two.
+  static constexpr uint32_t kReleaseHistory = 4;
+  static_assert((kReleaseHistory & (kReleaseHistory - 1)) == 0, "a power of two");
+
   SlotTable() noexcept {
     for (size_t i = 0; i < MaxSlots; ++i) {
       Record& r = records_[i];
       r.word.store(SlotWord::make(0, SlotPhase::kFree), std::memory_order_relaxed);
       r.stamp.store(0, std::memory_order_relaxed);
       r.granted_at.store(0, std::memory_order_relaxed);
-      r.released_at.store(0, std::memory_order_relaxed);
+      for (auto& t : r.released) t.store(0, std::memory_order_relaxed);
+      r.released_n.store(0, std::memory_order_relaxed);
       r.carry_n.store(0, std::memory_order_relaxed);
       r.carry_until.store(0, std::memory_order_relaxed);
       r.carry_grant.store(0, std::memory_order_relaxed);
@@ -101,39 +109,83 @@ class SlotTable {
     rescans_.store(0, std::memory_order_relaxed);
   }
 
-  // Take a Free record for a caller that already raised occ. Lock-free: a pass finds nothing
-  // only if other claimants took every Free record it looked at, and occ guarantees one is left
-  // for each of them and for us.
-  Permit claim(Tick now, bool from_queue) noexcept {
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+  // Take a Free record below `range` into Claiming for the caller, or kNone if a pass over
+  // them found none free. Lock-free. seq_cst CAS: the taking half of the store-buffering pairs
+  // in control_word.hpp (a grant reads the word after it; a lowered limit's scan, a counting
+  // grant's scan and the granter's look read the records after their own write).
+  uint32_t try_claim(size_t range) noexcept {
+    if (range > MaxSlots) range = MaxSlots;
+    if (range == 0) return kNone;
     // relaxed: a starting point for the scan; any value is correct.
     size_t i = hint_.load(std::memory_order_relaxed);
-    for (;;) {
-      for (size_t n = 0; n < MaxSlots; ++n, ++i) {
-        if (i >= MaxSlots) i = 0;
-        Record& r = records_[i];
-        // relaxed: only a guess; the CAS below re-checks with acquire.
-        uint32_t w = r.word.load(std::memory_order_relaxed);
-        if (SlotWord::phase(w) != SlotPhase::kFree) continue;
-        const uint32_t gen = SlotWord::next_gen(SlotWord::gen(w));
-        // acquire: pairs with the release that freed the record, so the previous holder's
-        // accesses to it happen before ours.
-        if (!r.word.compare_exchange_strong(w, SlotWord::make(gen, SlotPhase::kClaiming),
-                                            std::memory_order_acquire, std::memory_order_relaxed))
-          continue;
-        // relaxed x3: the record is ours alone while Claiming; the release below publishes.
-        r.stamp.store(now, std::memory_order_relaxed);
-        r.granted_at.store(now, std::memory_order_relaxed);
-        auto& counter = from_queue ? r.queue_grants : r.fast_grants;
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        // release: pairs with acquire loads in release/reclaim/scan, publishing the stamp.
-        r.word.store(SlotWord::make(gen, SlotPhase::kHeld), std::memory_order_release);
-        hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
-        return Permit{static_cast<uint32_t>(i), gen};
-      }
-      // A whole pass found nothing: other claimants took the Free records we looked at (or,
-      // were an order missing, we saw a freed record late). relaxed: a statistic.
+    if (i >= range) i = 0;
+    for (size_t n = 0; n < range; ++n, ++i) {
+      if (i >= range) i = 0;
+      Record& r = records_[i];
+      // seq_cst: this look, not only the CAS, is the scanning half of the pairs above: a
+      // record skipped here on an old value would be missed by the granter.
+      uint32_t w = r.word.load(std::memory_order_seq_cst);
+      if (SlotWord::phase(w) != SlotPhase::kFree) continue;
+      const uint32_t gen = SlotWord::next_gen(SlotWord::gen(w));
+      // seq_cst (an acquire among others): pairs with the release that freed the record, so
+      // the previous holder's accesses to it happen before ours; and see above.
+      if (r.word.compare_exchange_strong(w, SlotWord::make(gen, SlotPhase::kClaiming),
+                                         std::memory_order_seq_cst, std::memory_order_relaxed))
+        return static_cast<uint32_t>(i);
+      // relaxed: a statistic (another claimant took the record we were about to).
       rescans_.fetch_add(1, std::memory_order_relaxed);
     }
+    return kNone;
+  }
+
+  // Make a record the caller holds in Claiming a grant at `now`: its permit. Always inlined:
+  // it is the fast path's last step, and a call there cost 17 of its instructions (callgrind),
+  // against 4 bytes of Cortex-M4 text.
+  __attribute__((always_inline)) Permit finish_claim(uint32_t i, Tick now,
+                                                     bool from_queue) noexcept {
+    Record& r = records_[i];
+    // relaxed: the record is ours alone while Claiming.
+    const uint32_t gen = SlotWord::gen(r.word.load(std::memory_order_relaxed));
+    // relaxed x3: the release below publishes.
+    r.stamp.store(now, std::memory_order_relaxed);
+    r.granted_at.store(now, std::memory_order_relaxed);
+    auto& counter = from_queue ? r.queue_grants : r.fast_grants;
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // release: pairs with acquire loads in release/reclaim/scan, publishing the stamp.
+    r.word.store(SlotWord::make(gen, SlotPhase::kHeld), std::memory_order_release);
+    hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
+    return Permit{i, gen};
+  }
+
+  // Give back a record taken by try_claim whose grant the word no longer allows. Nothing was
+  // written to it. seq_cst, an RMW: the freeing half of the store-buffering pair a release
+  // makes (the caller reads the word after it and runs the granter if anyone is queued).
+  void abort_claim(uint32_t i) noexcept {
+    Record& r = records_[i];
+    // relaxed: ours alone while Claiming.
+    const uint32_t w = r.word.load(std::memory_order_relaxed);
+    r.word.exchange(SlotWord::with_phase(w, SlotPhase::kFree), std::memory_order_seq_cst);
+  }
+
+  // Records not Free, anywhere: what a grant under a lowered limit counts. Wait-free. seq_cst
+  // loads: the scanning half of the pairs described at try_claim.
+  uint32_t taken() const noexcept {
+    uint32_t n = 0;
+    for (size_t i = 0; i < MaxSlots; ++i)
+      if (SlotWord::phase(records_[i].word.load(std::memory_order_seq_cst)) != SlotPhase::kFree)
+        ++n;
+    return n;
+  }
+
+  // Whether any record at or above `from` is not Free (a lowered limit still has records out
+  // above it). Wait-free; seq_cst loads as in taken().
+  bool taken_from(size_t from) const noexcept {
+    for (size_t i = from; i < MaxSlots; ++i)
+      if (SlotWord::phase(records_[i].word.load(std::memory_order_seq_cst)) != SlotPhase::kFree)
+        return true;
+    return false;
   }
 
   // End a permit. With a cooldown the record cools until now + cooldown; without, it is Free
@@ -145,6 +197,24 @@ class SlotTable {
     Record& r = records_[p.slot];
     const uint32_t held = SlotWord::make(p.generation, SlotPhase::kHeld);
     uint32_t expected = held;
+    if (cooldown == 0 && counted_for == 0) {
+      // Neither a cooldown nor a carry to write: one CAS straight to Free. The release time
+      // (evidence for learned lags, not accounting) is written first, by a caller that saw
+      // its permit held; one that then loses to the lease watchdog may leave its time over
+      // the watchdog's, a moment apart. relaxed x3: published by the CAS.
+      if (r.word.load(std::memory_order_relaxed) == held) {
+        if (granted != nullptr) *granted = r.granted_at.load(std::memory_order_relaxed);
+        note_release(r, now);
+      }
+      // seq_cst (a release among others, publishing the session's writes to the next
+      // claimant): the freeing half of the store-buffering pair with an enqueue (the caller
+      // reads the word next). acquire on failure: classify_mismatch reads reclaimed_gen.
+      if (r.word.compare_exchange_strong(expected, SlotWord::make(p.generation, SlotPhase::kFree),
+                                         std::memory_order_seq_cst, std::memory_order_acquire))
+        return SlotRelease::kFreed;
+      why = classify_mismatch(r, p, expected);
+      return SlotRelease::kRejected;
+    }
     // acquire: pairs with the claim's release (we end the session it began, so our stamp
     // write is ordered after the claim's: write order, which Relacy cannot show, its
     // modification order being the order of execution; tests/genmc does). No release: end_session's
@@ -170,10 +240,10 @@ class SlotTable {
     // relaxed: still ours alone; the grant it counted never happened.
     r.queue_grants.store(r.queue_grants.load(std::memory_order_relaxed) - 1,
                          std::memory_order_relaxed);
-    // release: pairs with the acquire of the next claim, so its stamp and counter writes are
-    // ordered after ours even when it took occ before our caller gave it back (write order,
-    // which Relacy cannot show, its modification order being the order of execution; tests/genmc
-    // does).
+    // release: pairs with the acquire of the next claim's CAS, so its stamp and counter writes
+    // are ordered after ours (write order, which Relacy cannot show, its modification order
+    // being the order of execution; tests/genmc does). No store-buffering pair is needed: the
+    // granter's waiter is still queued, so no fast path takes it, and the granter looks again.
     r.word.store(SlotWord::make(p.generation, SlotPhase::kFree), std::memory_order_release);
   }
 
@@ -196,11 +266,12 @@ class SlotTable {
       if (SlotWord::phase(w) != SlotPhase::kCooling) continue;
       const Tick ends = r.stamp.load(std::memory_order_relaxed);
       if (!Tk::reached(ends, now) && !(covered.set && !Tk::before(covered.at, ends))) continue;
-      // relaxed: we wrote nothing to the record. The next claimant's acquire CAS reads this
-      // RMW's value, which continues the release sequence of end_session's store, so it
-      // synchronizes with the session's end all the same.
+      // seq_cst: the freeing half of the store-buffering pair with an enqueue (the caller reads
+      // the word, or runs the granter, after it). We wrote nothing to the record: the next
+      // claimant reads this RMW's value, which continues the release sequence of end_session's
+      // store, so it synchronizes with the session's end all the same.
       if (r.word.compare_exchange_strong(w, SlotWord::with_phase(w, SlotPhase::kFree),
-                                         std::memory_order_relaxed, std::memory_order_relaxed))
+                                         std::memory_order_seq_cst, std::memory_order_relaxed))
         ++freed;
     }
     return freed;
@@ -258,8 +329,10 @@ class SlotTable {
     GateCensus u;
     for (size_t i = 0; i < MaxSlots; ++i) {
       const Record& r = records_[i];
-      // acquire: pairs with the release that published the phase, so the times belong to it.
-      const uint32_t w = r.word.load(std::memory_order_acquire);
+      // seq_cst (an acquire among others: pairs with the release that published the phase, so
+      // the times belong to it): the scanning half of the pair with a fast-path grant, after
+      // the gate closed on the word (Admission::set_credit).
+      const uint32_t w = r.word.load(std::memory_order_seq_cst);
       const SlotPhase p = SlotWord::phase(w);
       if (p != SlotPhase::kFree) ++u.nonfree;
       if (p == SlotPhase::kClaiming) {  // being granted right now: after any bound
@@ -315,8 +388,9 @@ class SlotTable {
 
   // What a reading that was true at some moment in [lo, hi] can be compared with: our sessions
   // surely and possibly live then, and our releases shortly before it (lo == hi for a reading
-  // known to the tick). Each record tells only of its latest session; one granted again since
-  // hides the one before (evidence, not accounting: it only makes a sample smaller).
+  // known to the tick). Each record tells of its latest session and of the releases of the few
+  // before it; older ones, and the grants of all but the latest, are forgotten (evidence, not
+  // accounting: that only makes a sample smaller).
   // Wait-free.
   Evidence evidence(Tick lo, Tick hi, Tick oldest) const noexcept {
     Evidence e;
@@ -326,11 +400,23 @@ class SlotTable {
       const uint32_t w = r.word.load(std::memory_order_acquire);
       const SlotPhase p = SlotWord::phase(w);
       if (SlotWord::gen(w) == 0 || p == SlotPhase::kClaiming) continue;
-      // relaxed x2: ordered by the acquire above.
+      // relaxed x3: ordered by the acquire above.
       const Tick g = r.granted_at.load(std::memory_order_relaxed);
-      if (Tk::before(hi, g)) continue;  // granted after the reading
       const bool ended = p == SlotPhase::kCooling || p == SlotPhase::kFree;
-      const Tick rel = r.released_at.load(std::memory_order_relaxed);
+      const uint32_t n = r.released_n.load(std::memory_order_relaxed);
+      // The record's earlier sessions, all ended before g: each told only by its release.
+      for (uint32_t k = ended ? 1 : 0; k < kReleaseHistory; ++k) {
+        const Tick before =
+            r.released[(n - 1 - k) % kReleaseHistory].load(std::memory_order_relaxed);
+        if (before == 0 || !Tk::before(before, g)) continue;
+        if (Tk::before(lo, before)) ++e.live_max;
+        if (!Tk::before(lo, before) && Tk::before(oldest, before)) {
+          ++e.released;
+          e.releases.add(before);
+        }
+      }
+      const Tick rel = latest_release(r, n);
+      if (Tk::before(hi, g)) continue;  // granted after the reading
       if (!ended || Tk::before(lo, rel)) ++e.live_max;
       if (!Tk::before(lo, g) && (!ended || Tk::before(hi, rel))) {
         ++e.live_min;
@@ -360,9 +446,12 @@ class SlotTable {
       // relaxed x2: ordered by the acquire above.
       const Tick seen = Tick(r.granted_at.load(std::memory_order_relaxed) + vis);
       if (Tk::before(at, seen)) d.merge_after(seen, after);
-      if (p == SlotPhase::kHeld || p == SlotPhase::kReleasing) continue;
-      const Tick gone = Tick(r.released_at.load(std::memory_order_relaxed) + lag);
-      if (Tk::before(at, gone)) d.merge_after(gone, after);
+      // Every remembered release, the held record's earlier sessions included.
+      for (const auto& t : r.released) {
+        const Tick rel = t.load(std::memory_order_relaxed);
+        const Tick gone = Tick(rel + lag);
+        if (rel != 0 && Tk::before(at, gone)) d.merge_after(gone, after);
+      }
     }
     return d;
   }
@@ -409,9 +498,12 @@ class SlotTable {
   // A line each (where there are lines): two threads holding two slots write only their own.
   struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
-    atomic<Tick> stamp;        // Held: granted at; Cooling (and Free after it): cooldown end
-    atomic<Tick> granted_at;   // the latest grant of this record, kept after it ends
-    atomic<Tick> released_at;  // the latest release (or reclaim) of this record
+    atomic<Tick> stamp;       // Held: granted at; Cooling (and Free after it): cooldown end
+    atomic<Tick> granted_at;  // the latest grant of this record, kept after it ends
+    // The latest kReleaseHistory releases (or reclaims) of this record, a ring whose newest
+    // entry is released[(released_n - 1) % kReleaseHistory]; 0: none yet.
+    atomic<Tick> released[kReleaseHistory];
+    atomic<uint32_t> released_n;
     atomic<uint32_t> reclaimed_gen;
     // The carry (see the top of the file). Written only by the thread that ends a session on
     // the record (it owns it while Releasing); read by the gate's census.
@@ -423,6 +515,20 @@ class SlotTable {
     atomic<Counter> fast_grants;
     atomic<Counter> queue_grants;
   };
+
+  // Remember a release at `now` in the record's history. relaxed x3: the caller owns the
+  // record's bookkeeping (it saw its permit held, or holds it in Releasing); the word's store or
+  // RMW after it publishes.
+  static void note_release(Record& r, Tick now) noexcept {
+    const uint32_t n = r.released_n.load(std::memory_order_relaxed);
+    r.released[n % kReleaseHistory].store(now, std::memory_order_relaxed);
+    r.released_n.store(n + 1, std::memory_order_relaxed);
+  }
+  // The newest release in the history (`n`: released_n, read by the caller). relaxed: ordered
+  // by the caller's acquire of the word.
+  static Tick latest_release(const Record& r, uint32_t n) noexcept {
+    return r.released[(n - 1) % kReleaseHistory].load(std::memory_order_relaxed);
+  }
 
   // A permit held longer than max_hold (since `granted`) is overdue from this tick on.
   static constexpr Tick lease_end(Tick granted, Tick max_hold) noexcept {
@@ -457,13 +563,20 @@ class SlotTable {
                           Tick counted_for) noexcept {
     // relaxed: the record is ours alone while Releasing; the store below publishes.
     r.stamp.store(Tick(now + cooldown), std::memory_order_relaxed);
-    r.released_at.store(now, std::memory_order_relaxed);
+    note_release(r, now);
     if (counted_for != 0) carry(r, now, counted_for);
-    const SlotPhase next = cooldown == 0 ? SlotPhase::kFree : SlotPhase::kCooling;
-    // release: pairs with the acquire of the next claimant, reclaim_cooled and the scans,
-    // publishing the stamp, the release time and the carry.
-    r.word.store(SlotWord::with_phase(releasing, next), std::memory_order_release);
-    return cooldown == 0 ? SlotRelease::kFreed : SlotRelease::kCooling;
+    if (cooldown == 0) {
+      // seq_cst, an RMW: as the CAS of release's direct path (the freeing half of the
+      // store-buffering pair with an enqueue), and a release publishing the stamp, the release
+      // time and the carry to the next claimant and the scans.
+      r.word.exchange(SlotWord::with_phase(releasing, SlotPhase::kFree), std::memory_order_seq_cst);
+      return SlotRelease::kFreed;
+    }
+    // release: pairs with the acquire of reclaim_cooled and the scans, publishing the stamp,
+    // the release time and the carry. A Cooling record is not free, so no pair is needed here:
+    // whoever frees it later does the freeing half.
+    r.word.store(SlotWord::with_phase(releasing, SlotPhase::kCooling), std::memory_order_release);
+    return SlotRelease::kCooling;
   }
 
   // Why a release CAS failed, given the word it found.

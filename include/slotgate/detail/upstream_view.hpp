@@ -129,11 +129,10 @@ class UpstreamView {
     }
     // Demand is a heuristic for recovery.
     const auto c = adm.word();
-    headroom_.maybe_recover(now, CW::queued(c) != 0 || CW::occ(c) >= CW::lim(c), usable(now));
-    sync_limit(now, adm);  // a reading, its age or a recovery may have moved H
+    headroom_.maybe_recover(now, CW::queued(c) != 0 || slots.taken() >= CW::lim(c), usable(now));
+    sync_limit(now, adm, slots);  // a reading, its age or a recovery may have moved H
     if constexpr (kHasUsageSource) {
-      const uint32_t freed = slots.reclaim_cooled(now, covered(now));
-      if (freed != 0) adm.uncount(freed);  // the records are free before occ is lowered
+      slots.reclaim_cooled(now, covered(now));  // we grant into them next, if anyone waits
       update_credit(now, adm, slots);
       gate_.publish_judged(version, has, r);
       request_refresh_if_held(now, false, port, adm, slots);
@@ -141,10 +140,11 @@ class UpstreamView {
   }
 
   // Bring the word's limit in step with L - H. Lock-free; any thread.
-  template <class Admission>
-  void sync_limit(Tick now, Admission& adm) noexcept {
+  template <class Admission, class Slots>
+  void sync_limit(Tick now, Admission& adm, const Slots& slots) noexcept {
     const bool fresh = usable(now);
-    adm.sync_limit([this, fresh](uint32_t limit) { return headroom_.held_back(fresh, limit); });
+    adm.sync_limit([this, fresh](uint32_t limit) { return headroom_.held_back(fresh, limit); },
+                   [&slots](size_t from) { return slots.taken_from(from); });
   }
 
   // True if the port holds a reading the granter has not judged yet. Wait-free.
@@ -234,12 +234,11 @@ class UpstreamView {
     const uint32_t limit = adm.limit();
     const Tick at = gate_.sampled_at();
     const Tick since = Tick(at - lag_.visibility(gate_.visibility_floor()));
-    adm.set_credit([&](Word c) {
+    adm.set_credit([&](Word) {
       if (!gate_.usable(now)) return Word(CW::kCreditOpen);
       const uint32_t gate_limit = headroom_.gate_limit(limit);
-      const uint32_t b =
-          gate_.budget(gate_limit, static_cast<uint32_t>(CW::occ(c)),
-                       slots.gate_census(since, at, at, now), headroom_.reserve(now, gate_limit));
+      const uint32_t b = gate_.budget(gate_limit, slots.gate_census(since, at, at, now),
+                                      headroom_.reserve(now, gate_limit));
       return b > MaxSlots ? Word(MaxSlots) : Word(b);
     });
   }

@@ -196,18 +196,15 @@ class UsageGate {
   Tick sampled_at() const noexcept { return at_.load(std::memory_order_relaxed); }
   Tick asked_at() const noexcept { return asked_for_.load(std::memory_order_relaxed); }
 
-  // The budget for a control word whose occ is `occupied`, given the census of our sessions
-  // granted since the reading's bound (u.since) and since its sample (u.after). Wait-free.
+  // The budget, given the census of our sessions granted since the reading's bound (u.since)
+  // and since its sample (u.after); a record being granted right now counts in both. Wait-free.
   template <class Census>
-  uint32_t budget(uint32_t gate_limit, uint32_t occupied, const Census& u,
-                  uint32_t reserve) const noexcept {
+  uint32_t budget(uint32_t gate_limit, const Census& u, uint32_t reserve) const noexcept {
     // relaxed x2: token-holder state.
     const uint32_t missing = missing_.load(std::memory_order_relaxed);
     const uint32_t seen_missing = missing + u.after;
     const uint32_t unseen = u.since > seen_missing ? u.since : seen_missing;
-    // Grants whose CAS counted them but whose slot record is not claimed yet: recent too.
-    const uint32_t in_flight = occupied > u.nonfree ? occupied - u.nonfree : 0;
-    const uint32_t used = sessions_.load(std::memory_order_relaxed) + unseen + in_flight + reserve;
+    const uint32_t used = sessions_.load(std::memory_order_relaxed) + unseen + reserve;
     return used >= gate_limit ? 0 : gate_limit - used;
   }
 

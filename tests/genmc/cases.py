@@ -1,0 +1,74 @@
+# The GenMC litmus programs and the orders each is about, read by scripts/genmc (which runs
+# them) and scripts/weaken-orders (which names the orders shown here and not by Relacy).
+# program, memory model, and the order it is about: (file, the text just before it, order,
+# weakened to). A CAS whose success order is weakened gets the same failure order.
+CASES = [
+    ("slot_release_follows_claim", "rc11",
+     [("detail/slot_table.hpp", "SlotWord::make(p.generation, SlotPhase::kReleasing),",
+       "acquire", "relaxed")]),
+    ("slot_unclaim_precedes_claim", "rc11",
+     [("detail/slot_table.hpp", "r.word.store(SlotWord::make(p.generation, SlotPhase::kFree),",
+       "release", "relaxed")]),
+    # The store-buffering pairs (seq_cst): each side's write and look, weakened to what it is
+    # without the single total order.
+    ("release_meets_announce", "rc11",
+     [("detail/admission.hpp", "Word word_sc() const noexcept { return ctl_.load(",
+       "seq_cst", "acquire"),
+      ("detail/admission.hpp", "} while (!ctl_.compare_exchange_weak(c, c + CW::kQueuedOne,",
+       "seq_cst", "acq_rel"),
+      ("detail/slot_table.hpp", "on an old value would be missed by the granter.\n"
+       "      uint32_t w = r.word.load(", "seq_cst", "acquire"),
+      ("detail/slot_table.hpp", "if (r.word.compare_exchange_strong(expected, "
+       "SlotWord::make(p.generation, SlotPhase::kFree),", "seq_cst", "acq_rel")]),
+    ("carried_release_meets_announce", "rc11",
+     [("detail/slot_table.hpp", "r.word.exchange(SlotWord::with_phase(releasing, SlotPhase::kFree),",
+       "seq_cst", "acq_rel")]),
+    ("give_back_meets_announce", "rc11",
+     [("detail/slot_table.hpp", "r.word.exchange(SlotWord::with_phase(w, SlotPhase::kFree),",
+       "seq_cst", "acq_rel")]),
+    ("reclaim_meets_announce", "rc11",
+     [("detail/slot_table.hpp", "if (r.word.compare_exchange_strong(w, "
+       "SlotWord::with_phase(w, SlotPhase::kFree),", "seq_cst", "acq_rel")]),
+    ("two_grants_under_shrink", "rc11",
+     [("detail/slot_table.hpp", "uint32_t taken() const noexcept {\n    uint32_t n = 0;\n"
+       "    for (size_t i = 0; i < MaxSlots; ++i)\n"
+       "      if (SlotWord::phase(records_[i].word.load(", "seq_cst", "acquire")]),
+    ("grant_meets_lowered_limit", "rc11",
+     [("detail/slot_table.hpp", "if (r.word.compare_exchange_strong(w, "
+       "SlotWord::make(gen, SlotPhase::kClaiming),", "seq_cst", "acq_rel"),
+      ("detail/admission.hpp", "sees the record taken.\n      ctl_.compare_exchange_weak(c, next,",
+       "seq_cst", "acq_rel"),
+      ("detail/slot_table.hpp", "bool taken_from(size_t from) const noexcept {\n"
+       "    for (size_t i = from; i < MaxSlots; ++i)\n"
+       "      if (SlotWord::phase(records_[i].word.load(", "seq_cst", "acquire")]),
+    ("confirmed_grant_meets_census", "rc11",
+     [("detail/admission.hpp", "if (!ctl_.compare_exchange_weak(c, CW::take_one(c),",
+       "release", "relaxed")]),
+    ("settle_after_lowered_limit", "rc11",
+     [("detail/admission.hpp", "another's loads (tests/genmc/settle_after_lowered_limit.cpp breaks "
+       "with acquire here).\n    Word c = ctl_.load(", "seq_cst", "acquire")]),
+    ("grant_meets_closed_gate", "rc11",
+     [("detail/admission.hpp", "ctl_.compare_exchange_weak(c, CW::with_credit(c, 0),",
+       "seq_cst", "acq_rel"),
+      ("detail/slot_table.hpp", "the gate closed on the word (Admission::set_credit).\n"
+       "      const uint32_t w = r.word.load(", "seq_cst", "acquire")]),
+    ("ticket_allocate_follows_abandon", "rc11",
+     [("detail/ticket_table.hpp", "W::make(gen, TicketPhase::kPreparing, flags),",
+       "acquire", "relaxed"),
+      ("detail/ticket_table.hpp", "r.word.store(W::make(g, TicketPhase::kFree, 0),",
+       "release", "relaxed")]),
+    ("ticket_retire_ends_reads", "imm",
+     [("detail/ticket_table.hpp", "W::free(w),", "acq_rel", "acquire")]),
+]
+
+
+def covered(include="include/slotgate"):
+    """{(header, line of the order): program} for every order a program here is about."""
+    out = {}
+    for program, _, sites in CASES:
+        for path, before, order, _ in sites:
+            text = open(f"{include}/{path}").read()
+            at = text.index(before) + len(before)
+            at = text.index("std::memory_order_" + order, at)
+            out[(path, text.count("\n", 0, at) + 1)] = program
+    return out
