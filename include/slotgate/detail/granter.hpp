@@ -59,7 +59,7 @@ class Granter {
         front_.store(entry, std::memory_order_relaxed);
       }
       const uint32_t idx = QueueEntry::index(entry);
-      const uint32_t w = host.tickets().word(idx);
+      const uint32_t w = host.ticket_table().word(idx);
       const TicketPhase phase = TicketWord::phase(w);
       const bool ours = QueueEntry::matches(entry, w);
       if (ours && phase == TicketPhase::kPreparing) {  // its enqueue kicks us once published
