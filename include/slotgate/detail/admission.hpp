@@ -206,7 +206,8 @@ class Admission {
   void set_credit(CreditFor credit_for) noexcept {
     for (;;) {
       // acquire: pairs with release RMWs on the word (a confirmed grant), so a census taken
-      // after this counts every grant the word shows.
+      // after this counts every grant the word shows (tests/genmc/confirmed_grant_meets_census
+      // breaks with relaxed here).
       Word c = ctl_.load(std::memory_order_acquire);
       const Word target = credit_for(c);
       if (CW::credit(c) == target) return;
