@@ -54,6 +54,12 @@ CASES = [
        "seq_cst", "acq_rel"),
       ("detail/slot_table.hpp", "the gate closed on the word (Admission::set_credit).\n"
        "      const uint32_t w = r.word.load(", "seq_cst", "acquire")]),
+    # The grant token's hand-over: the next holder sees the granter's state.
+    ("token_hands_over_granter_state", "rc11",
+     [("detail/admission.hpp", "to join that release sequence.\n"
+       "      if (ctl_.compare_exchange_weak(c, next,", "acq_rel", "release"),
+      ("detail/admission.hpp", "before\n      // we run again.\n"
+       "      if (ctl_.compare_exchange_weak(c, next,", "acq_rel", "acquire")]),
     ("ticket_allocate_follows_abandon", "rc11",
      [("detail/ticket_table.hpp", "W::make(gen, TicketPhase::kPreparing, flags),",
        "acquire", "relaxed"),
@@ -62,6 +68,19 @@ CASES = [
     ("ticket_retire_ends_reads", "imm",
      [("detail/ticket_table.hpp", "W::free(w),", "acq_rel", "acquire")]),
 ]
+
+
+def shown(include="include/slotgate"):
+    """{(header, offset of the order's token, weakened to): program}: exactly the weakenings
+    the programs here show (another order on the same line, or the other half of an acq_rel,
+    is not among them)."""
+    out = {}
+    for program, _, sites in CASES:
+        for path, before, order, to in sites:
+            text = open(f"{include}/{path}").read()
+            at = text.index(before) + len(before)
+            out[(path, text.index("std::memory_order_" + order, at), to)] = program
+    return out
 
 
 def covered(include="include/slotgate"):

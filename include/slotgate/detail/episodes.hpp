@@ -81,18 +81,21 @@ class RejectionEpisodes {
   // The half-open probe was granted. Called before the permit is handed to anyone, so whoever
   // releases it sees this. Wait-free.
   void set_probe(Permit p, Tick now) noexcept {
-    probe_at_.store(now, std::memory_order_relaxed);  // relaxed: published with the tag below
-    // release: pairs with is_probe's acquire (the permit's own hand-off orders it too).
-    probe_.store(tag(p), std::memory_order_release);
+    // relaxed x2: the tag publishes nothing. Its readers read nothing of ours after it (the
+    // grant time is read by the upstream view after a look at the word, not at the tag); the
+    // releaser of p sees the tag through p's own hand-off (the ticket's grant, or one thread);
+    // and an ordering cannot make a stale tag fresh. scripts/weaken-orders never caught it.
+    probe_at_.store(now, std::memory_order_relaxed);
+    probe_.store(tag(p), std::memory_order_relaxed);
     probes_.store(probes_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   // True if p is the latest probe. Only one release of a permit is ever honoured, so a caller
   // that also holds p's release knows it ends the probe. Wait-free.
   bool is_probe(Permit p) const noexcept {
-    return p.valid() && probe_.load(std::memory_order_acquire) == tag(p);  // pairs with set_probe
+    return p.valid() && probe_.load(std::memory_order_relaxed) == tag(p);  // relaxed: set_probe
   }
   Permit probe() const noexcept {
-    const uint32_t t = probe_.load(std::memory_order_acquire);  // pairs with set_probe
+    const uint32_t t = probe_.load(std::memory_order_relaxed);  // relaxed: see set_probe
     return t == kNoProbe ? Permit{} : Permit{t >> 16, t & 0xFFFFu};
   }
   Tick probe_granted_at() const noexcept { return probe_at_.load(std::memory_order_relaxed); }
