@@ -5,6 +5,12 @@
 //   acquire(limiter, permit)                   no deadline
 //   PermitGuard                                releases its permit when it goes out of scope
 //
+// Each takes an optional last argument, `on_queued`: a callable run once, at once, in the
+// calling thread, when the caller is queued instead of granted (a gateway's "you are queued"
+// to its client). It runs after the ticket is taken and found waiting, before the caller
+// spins or sleeps; never when the fast path grants, a refusal returns at once, or the ticket
+// is granted as it is taken. It must not block or throw, and must not wait for this acquire.
+//
 // A caller first tries the fast path; otherwise it takes a ticket, looks at it a few times
 // (the port's kAcquireSpins), then sleeps on the port. Whoever grants, times out or closes its
 // ticket wakes it alone (Port::notify_waiter); one waiter at a time also sleeps towards the
@@ -25,6 +31,11 @@
 namespace slotgate {
 
 namespace detail {
+// The default `on_queued`: nobody to tell.
+struct NobodyToTell {
+  void operator()() const noexcept {}
+};
+
 // begin_wait / end_wait around the sleeping part of one acquire. A waiter that leaves holding
 // the poller role lets it go, then hands it on if the limiter still has a deadline someone
 // must poll for (the port orders that look after letting go: see posix.hpp's end_wait).
@@ -52,9 +63,9 @@ class WaitScope {
 // Block until a permit is granted, `deadline` passes (kTimedOut) or the limiter closes
 // (kClosed); kQueueFull if every ticket record is in use; any other refusal of try_acquire
 // that waiting cannot cure is returned as it is. Blocking.
-template <class Limiter>
-Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
-                     Permit& out) noexcept {
+template <class Limiter, class OnQueued = detail::NobodyToTell>
+Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline, Permit& out,
+                     OnQueued&& on_queued = OnQueued{}) noexcept {
   using Port = typename Limiter::port_type;
   static_assert(PortTraits<Port>::blocking, "this port has no wait contract (see port.hpp)");
   Port& port = limiter.port();
@@ -66,6 +77,9 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
   Ticket ticket;
   s = limiter.enqueue(now, ticket, deadline);
   if (s != Status::kOk) return s;
+  s = limiter.claim(ticket, out);  // granted as it was taken: never queued
+  if (s != Status::kPending) return s;
+  on_queued();
   // A hand-off usually comes within microseconds; sleeping and being woken costs tens.
   for (int spin = 0; spin < PortTraits<Port>::acquire_spins; ++spin) {
     s = limiter.claim(ticket, out);
@@ -88,19 +102,22 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
 
 // acquire_until with a timeout in ticks from now; kInvalidArgument for one longer than half
 // the tick range. Blocking.
-template <class Limiter>
-Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out) noexcept {
+template <class Limiter, class OnQueued = detail::NobodyToTell>
+Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out,
+                   OnQueued&& on_queued = OnQueued{}) noexcept {
   using Tick = typename Limiter::tick_type;
   out = Permit{};
   if (!Ticks<Tick>::valid_duration(timeout)) return Status::kInvalidArgument;
-  return acquire_until(
-      limiter, Limiter::deadline_type::at_tick(Tick(Limiter::port_type::now() + timeout)), out);
+  return acquire_until(limiter,
+                       Limiter::deadline_type::at_tick(Tick(Limiter::port_type::now() + timeout)),
+                       out, static_cast<OnQueued&&>(on_queued));
 }
 
 // acquire_until with no deadline: granted or closed. Blocking.
-template <class Limiter>
-Status acquire(Limiter& limiter, Permit& out) noexcept {
-  return acquire_until(limiter, Limiter::deadline_type::none(), out);
+template <class Limiter, class OnQueued = detail::NobodyToTell>
+Status acquire(Limiter& limiter, Permit& out, OnQueued&& on_queued = OnQueued{}) noexcept {
+  return acquire_until(limiter, Limiter::deadline_type::none(), out,
+                       static_cast<OnQueued&&>(on_queued));
 }
 
 // Owns one permit and releases it (outcome ok, at the port's now()) when destroyed, unless
@@ -164,26 +181,27 @@ Status into_guard(Limiter& limiter, Status s, const Permit& p,
 }
 }  // namespace detail
 
-template <class Limiter>
+template <class Limiter, class OnQueued = detail::NobodyToTell>
 Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
-                     PermitGuard<Limiter>& guard) noexcept {
+                     PermitGuard<Limiter>& guard, OnQueued&& on_queued = OnQueued{}) noexcept {
   Permit p;
-  const Status s = acquire_until(limiter, deadline, p);
+  const Status s = acquire_until(limiter, deadline, p, static_cast<OnQueued&&>(on_queued));
   return detail::into_guard(limiter, s, p, guard);
 }
 
-template <class Limiter>
+template <class Limiter, class OnQueued = detail::NobodyToTell>
 Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout,
-                   PermitGuard<Limiter>& guard) noexcept {
+                   PermitGuard<Limiter>& guard, OnQueued&& on_queued = OnQueued{}) noexcept {
   Permit p;
-  const Status s = acquire_for(limiter, timeout, p);
+  const Status s = acquire_for(limiter, timeout, p, static_cast<OnQueued&&>(on_queued));
   return detail::into_guard(limiter, s, p, guard);
 }
 
-template <class Limiter>
-Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard) noexcept {
+template <class Limiter, class OnQueued = detail::NobodyToTell>
+Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard,
+               OnQueued&& on_queued = OnQueued{}) noexcept {
   Permit p;
-  const Status s = acquire(limiter, p);
+  const Status s = acquire(limiter, p, static_cast<OnQueued&&>(on_queued));
   return detail::into_guard(limiter, s, p, guard);
 }
 

@@ -180,6 +180,15 @@ slotgate_status slotgate_try_acquire(slotgate_limiter* l, slotgate_permit* out);
 /* deadline: an absolute tick, used when has_deadline. */
 slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool has_deadline,
                                  slotgate_tick deadline);
+/* try_acquire, else enqueue, in one call, as the blocking acquires do before they wait:
+ * SLOTGATE_OK with *permit (granted at once, or as its ticket was taken); SLOTGATE_PENDING with
+ * *ticket: the caller is queued instead of granted ("you are queued": tell its client now,
+ * then claim the ticket once notify_waiter names it, or cancel it); else the refusal
+ * (SLOTGATE_CLOSED, SLOTGATE_QUEUE_FULL, SLOTGATE_TIMED_OUT for a deadline already passed, ...)
+ * with neither. The one that is not filled is zeroed. Lock-free. */
+slotgate_status slotgate_acquire_or_enqueue(slotgate_limiter* l, slotgate_permit* permit,
+                                            slotgate_ticket* ticket, bool has_deadline,
+                                            slotgate_tick deadline);
 slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t);
 slotgate_status slotgate_claim(slotgate_limiter* l, slotgate_ticket t, slotgate_permit* out);
 slotgate_status slotgate_cancel(slotgate_limiter* l, slotgate_ticket t);

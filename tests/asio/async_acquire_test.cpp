@@ -93,6 +93,29 @@ TEST_F(AsyncAcquire, WaitsWithoutPollingAndIsGrantedOnRelease) {
   EXPECT_EQ(snap().counters.wakeups, 1u);
 }
 
+// "You are queued": when_queued(f) runs f once, inside the initiating call, for an operation
+// queued instead of granted; never for one granted at once.
+TEST_F(AsyncAcquire, WhenQueuedTellsAtOnceAndOnlyTheQueued) {
+  Result first, second;
+  int first_told = 0, second_told = 0;
+  slotgate::asio::async_acquire(*lim, slotgate::asio::when_queued([&] { ++first_told; }),
+                                into(first));
+  EXPECT_EQ(first_told, 0) << "granted by the fast path: never queued";
+  slotgate::asio::async_acquire(*lim, 1s, slotgate::asio::when_queued([&] { ++second_told; }),
+                                into(second));
+  EXPECT_EQ(second_told, 1) << "told inside the initiating call";
+  EXPECT_FALSE(second.done);
+  settle();
+  ASSERT_TRUE(first.done);
+  EXPECT_FALSE(second.done);
+  first.guard.release();
+  settle();
+  ASSERT_TRUE(second.done);
+  EXPECT_FALSE(second.ec);
+  EXPECT_EQ(second_told, 1);
+  EXPECT_EQ(first_told, 0);
+}
+
 TEST_F(AsyncAcquire, TimesOutAndLeavesNothingBehind) {
   Result held, late;
   slotgate::asio::async_acquire(*lim, into(held));

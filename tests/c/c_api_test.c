@@ -207,6 +207,30 @@ static void test_recommended_config(void) {
   CHECK(cfg.limit == 1 && cfg.cooldown == 0 && cfg.learn_max_lag == 0);
 }
 
+/* acquire_or_enqueue: granted at once (no ticket), queued (a ticket: "you are queued"), or
+ * refused (neither). */
+static void test_acquire_or_enqueue(void) {
+  slotgate_limiter* l = fresh(1, 0);
+  slotgate_permit p, q;
+  slotgate_ticket t, u;
+  CHECK(l != NULL);
+  CHECK(slotgate_acquire_or_enqueue(l, &p, &t, false, 0) == SLOTGATE_OK);
+  CHECK(p.generation != 0 && t.generation == 0);
+  CHECK(slotgate_acquire_or_enqueue(l, &q, &t, false, 0) == SLOTGATE_PENDING);
+  CHECK(q.generation == 0 && t.generation != 0);
+  CHECK(slotgate_ticket_state_of(l, t) == SLOTGATE_TICKET_WAITING);
+  /* A deadline already passed: refused at once, never queued. */
+  CHECK(slotgate_acquire_or_enqueue(l, &q, &u, true, g_now) == SLOTGATE_TIMED_OUT);
+  CHECK(q.generation == 0 && u.generation == 0);
+  CHECK(slotgate_release(l, p) == SLOTGATE_OK);
+  CHECK(slotgate_claim(l, t, &q) == SLOTGATE_OK);
+  CHECK(slotgate_release(l, q) == SLOTGATE_OK);
+  slotgate_close(l);
+  CHECK(slotgate_acquire_or_enqueue(l, &q, &u, false, 0) == SLOTGATE_CLOSED);
+  CHECK(q.generation == 0 && u.generation == 0);
+  CHECK(slotgate_acquire_or_enqueue(NULL, &q, &u, false, 0) == SLOTGATE_INVALID_ARGUMENT);
+}
+
 int main(void) {
   test_storage();
   test_recommended_config();
@@ -214,6 +238,7 @@ int main(void) {
   test_fifo_cooldown_and_cancel();
   test_gate_pause_and_close();
   test_wake_up_per_waiter();
+  test_acquire_or_enqueue();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }

@@ -71,6 +71,45 @@ TEST_F(PosixLimiter, ReleaseHandsTheSlotToABlockedThread) {
   EXPECT_EQ(lim.snapshot().counters.from_queue, 1u);
 }
 
+// "You are queued": on_queued runs once, in the caller's thread, before it waits; a grant at
+// once, a refusal at once, and a wait that times out are told accordingly.
+TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
+  Permit held;
+  int at_once = 0;
+  ASSERT_EQ(acquire_for(lim, 1s, held, [&] { ++at_once; }), Status::kOk);
+  EXPECT_EQ(at_once, 0) << "granted at once: never queued";
+  std::atomic<int> told{0};
+  std::atomic<bool> waiting{false};
+  std::thread::id told_in;
+  Status waited = Status::kPending;
+  std::thread waiter([&] {
+    PermitGuard<L> g;
+    waited = acquire(lim, g, [&] {
+      ++told;
+      told_in = std::this_thread::get_id();
+      EXPECT_EQ(lim.snapshot().queued, 1u) << "told once its ticket is queued";
+      waiting = true;
+    });
+    EXPECT_EQ(std::this_thread::get_id(), told_in);
+  });
+  // Until the callback says it is queued (or, were it never called, the queue shows it).
+  while (!waiting && lim.snapshot().queued == 0) std::this_thread::yield();
+  ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
+  waiter.join();
+  EXPECT_EQ(waited, Status::kOk);
+  EXPECT_EQ(told, 1);
+
+  ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);
+  int timed_out = 0;
+  Permit p;
+  EXPECT_EQ(acquire_for(lim, 20ms, p, [&] { ++timed_out; }), Status::kTimedOut);
+  EXPECT_EQ(timed_out, 1) << "it was queued, then timed out";
+  lim.close();
+  int closed = 0;
+  EXPECT_EQ(acquire_for(lim, 1s, p, [&] { ++closed; }), Status::kClosed);
+  EXPECT_EQ(closed, 0) << "refused at once: never queued";
+}
+
 TEST_F(PosixLimiter, CloseWakesABlockedThread) {
   Permit held;
   ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);

@@ -6,6 +6,10 @@
 //                                             (a callback, use_future, use_awaitable, ...);
 //                                             completes with (error_code, PermitGuard)
 //   async_acquire(limiter, token)             the same without a timeout
+//   async_acquire(limiter, [timeout,] when_queued(f), token)
+//                                             the same, calling f() once, at once, in the
+//                                             initiating thread, if the operation is queued
+//                                             instead of granted ("you are queued")
 //   make_error_code(slotgate::Status)         statuses as boost::system::error_code
 //
 // No thread per waiter and no busy polling. A waiting operation sits in the waiter table of the
@@ -349,8 +353,9 @@ class Port {
 
   // async_acquire's initiation: the fast path in the caller's thread, else a ticket and an
   // operation in the waiter table.
-  template <class Handler>
-  void start(core_type& limiter, Handler&& handler, bool timed, tick_type timeout) {
+  template <class Handler, class OnQueued>
+  void start(core_type& limiter, Handler&& handler, bool timed, tick_type timeout,
+             OnQueued&& on_queued) {
     using Op = detail::WaitOpFor<std::decay_t<Handler>, Shared, guard_type>;
     const net::any_io_executor fallback = shared_->strand();
     auto ex = net::get_associated_executor(handler, fallback);
@@ -374,6 +379,8 @@ class Port {
       net::post(ex, net::append(std::forward<Handler>(handler), make_error_code(s), guard_type{}));
       return;
     }
+    // Queued instead of granted: say so now (a ticket granted as it was taken is not).
+    if (limiter.state(ticket) == TicketState::kWaiting) on_queued();
     auto op = std::make_unique<Op>(std::forward<Handler>(handler), ticket, fallback);
     op->connect(shared_);
     net::post(shared_->strand(),
@@ -431,6 +438,19 @@ class Limiter : private detail::PortMember<Port<Slots, Waiters>>,
   executor_type get_executor() const noexcept { return this->port_member.strand(); }
 };
 
+// "You are queued": f() is called once, at once, in the thread that initiates async_acquire,
+// when the operation is queued instead of granted (never when the fast path grants or a
+// refusal completes it at once). It must not block or throw.
+template <class F>
+struct WhenQueued {
+  F f;
+  void operator()() { f(); }
+};
+template <class F>
+WhenQueued<std::decay_t<F>> when_queued(F&& f) {
+  return {std::forward<F>(f)};
+}
+
 // Acquire a permit asynchronously, within `timeout` (zero: the fast path only). Completes with
 // (error_code, PermitGuard): an empty error and a guard holding the permit, or an error and an
 // empty guard. Thread-safe; the handler runs on its associated executor (by default the
@@ -442,7 +462,21 @@ auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, 
   const uint64_t ticks = timeout.count() <= 0 ? 0 : Port<Slots, Waiters>::from(timeout);
   return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
       [&limiter, ticks](auto handler) {
-        limiter.port().start(limiter, std::move(handler), true, ticks);
+        limiter.port().start(limiter, std::move(handler), true, ticks,
+                             slotgate::detail::NobodyToTell{});
+      },
+      token);
+}
+
+// The same, with a "you are queued" callback (when_queued).
+template <size_t Slots, size_t Waiters, class Rep, class Period, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, Period> timeout,
+                   WhenQueued<F> on_queued, Token&& token) {
+  using Guard = typename Limiter<Slots, Waiters>::guard_type;
+  const uint64_t ticks = timeout.count() <= 0 ? 0 : Port<Slots, Waiters>::from(timeout);
+  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
+      [&limiter, ticks, q = std::move(on_queued)](auto handler) mutable {
+        limiter.port().start(limiter, std::move(handler), true, ticks, q);
       },
       token);
 }
@@ -452,7 +486,21 @@ template <size_t Slots, size_t Waiters, class Token>
 auto async_acquire(Limiter<Slots, Waiters>& limiter, Token&& token) {
   using Guard = typename Limiter<Slots, Waiters>::guard_type;
   return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
-      [&limiter](auto handler) { limiter.port().start(limiter, std::move(handler), false, 0); },
+      [&limiter](auto handler) {
+        limiter.port().start(limiter, std::move(handler), false, 0,
+                             slotgate::detail::NobodyToTell{});
+      },
+      token);
+}
+
+// The same without a timeout, with a "you are queued" callback (when_queued).
+template <size_t Slots, size_t Waiters, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters>& limiter, WhenQueued<F> on_queued, Token&& token) {
+  using Guard = typename Limiter<Slots, Waiters>::guard_type;
+  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
+      [&limiter, q = std::move(on_queued)](auto handler) mutable {
+        limiter.port().start(limiter, std::move(handler), false, 0, q);
+      },
       token);
 }
 
