@@ -82,6 +82,8 @@ std::atomic<uint32_t> g_order_log[kWorkers];
 std::atomic<uint32_t> g_order_len{0};
 // timeout
 std::atomic<Status> g_timeout_status{Status::kOk};
+std::atomic<uint32_t> g_timeout_told{0};  // "you are queued" calls, and in which task
+std::atomic<TaskHandle_t> g_timeout_told_in{nullptr};
 // gate
 std::atomic<uint32_t> g_upstream{0};  // what the upstream reports in flight
 std::atomic<Status> g_gate_status{Status::kOk};
@@ -118,7 +120,10 @@ void order_run(uint32_t w) {
 
 void timeout_run() {
   Permit p;
-  const Status s = rt::acquire_for(g_order, 5, p);
+  const Status s = rt::acquire_for(g_order, 5, p, [] {
+    g_timeout_told.fetch_add(1);
+    g_timeout_told_in.store(xTaskGetCurrentTaskHandle());
+  });
   g_timeout_status.store(s);
   if (s == Status::kOk) (void)g_order.release(p, rt::Port<8>::now());
 }
@@ -262,6 +267,8 @@ void timeout_check(Checker& check) {
   command(1, kTimeout);
   check(await_done(1, 200), "timeout: the task comes back");
   check(g_timeout_status.load() == Status::kTimedOut, "timeout: it timed out in the queue");
+  check(g_timeout_told.load() == 1 && g_timeout_told_in.load() == g_workers[1],
+        "timeout: told once, in its own task, that it was queued");
   const auto snap = g_order.snapshot();
   check(snap.held == 1 && snap.queued == 0 && snap.tickets_outstanding == 0,
         "timeout: no slot and no ticket left behind");
