@@ -1,7 +1,10 @@
 # The GenMC litmus programs and the orders each is about, read by scripts/genmc (which runs
 # them) and scripts/weaken-orders (which names the orders shown here and not by Relacy).
 # program, memory model, and the order it is about: (file, the text just before it, order,
-# weakened to). A CAS whose success order is weakened gets the same failure order.
+# weakened to). A CAS whose success order is weakened to one without acquire (relaxed, release)
+# has its acquire failure order weakened to relaxed too: a failure order may be no stronger, and
+# GenMC reads a failed CAS with its success order's semantics, so it cannot show a failure
+# order alone.
 CASES = [
     ("slot_release_follows_claim", "rc11",
      [("detail/slot_table.hpp", "SlotWord::make(p.generation, SlotPhase::kReleasing),",
@@ -65,6 +68,9 @@ CASES = [
        "acquire", "relaxed"),
       ("detail/ticket_table.hpp", "r.word.store(W::make(g, TicketPhase::kFree, 0),",
        "release", "relaxed")]),
+    ("cancel_meets_grant", "rc11",
+     [("detail/ticket_table.hpp", "compare_exchange_strong(w, W::free(w), ", "acq_rel",
+       "release")]),
     ("ticket_retire_ends_reads", "imm",
      [("detail/ticket_table.hpp", "W::free(w),", "acq_rel", "acquire")]),
 ]

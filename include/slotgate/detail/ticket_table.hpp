@@ -220,7 +220,7 @@ class TicketTable {
     // half does nothing on success (check() acquired the word this replaces) but is needed for
     // the failure order: a failure order may be no stronger than the success order, and the
     // reloaded w is acted on like check()'s (a Granted one makes us read the permit; pairs
-    // with grant's release).
+    // with grant's release: tests/genmc/cancel_meets_grant breaks without the acquire).
     return records_[idx].word.compare_exchange_strong(w, W::free(w), std::memory_order_acq_rel,
                                                       std::memory_order_acquire);
   }
