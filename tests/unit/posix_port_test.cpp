@@ -84,7 +84,7 @@ TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
   Status waited = Status::kPending;
   std::thread waiter([&] {
     PermitGuard<L> g;
-    waited = acquire(lim, g, [&] {
+    waited = acquire_for(lim, 30s, g, [&] {
       ++told;
       told_in = std::this_thread::get_id();
       EXPECT_EQ(lim.snapshot().queued, 1u) << "told once its ticket is queued";
@@ -92,9 +92,13 @@ TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
     });
     EXPECT_EQ(std::this_thread::get_id(), told_in);
   });
-  // Until the callback says it is queued (or, were it never called, the queue shows it).
-  while (!waiting && lim.snapshot().queued == 0) std::this_thread::yield();
-  ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
+  // Release only once the callback says the waiter is queued (releasing between its enqueue
+  // and its first look would grant the ticket as it was taken, which is never "queued").
+  // Bounded: were the callback never called, the release still comes and told stays 0.
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (!waiting && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  EXPECT_TRUE(waiting.load());
+  EXPECT_EQ(lim.release(held, Port::now()), Status::kOk);
   waiter.join();
   EXPECT_EQ(waited, Status::kOk);
   EXPECT_EQ(told, 1);
