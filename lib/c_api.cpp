@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "slotgate/acquire.hpp"
 #include "slotgate/limiter.hpp"
 #include "slotgate/usage_cell.hpp"
 
@@ -231,30 +232,15 @@ slotgate_status slotgate_acquire_or_enqueue(slotgate_limiter* l, slotgate_permit
                                             slotgate_ticket* ticket, bool has_deadline,
                                             slotgate_tick deadline) {
   if (l == nullptr || permit == nullptr || ticket == nullptr) return SLOTGATE_INVALID_ARGUMENT;
-  *permit = c(slotgate::Permit{});
-  *ticket = slotgate_ticket{0, 0};
-  Limiter& lim = impl(l)->lim;
-  const slotgate_tick t = now(l);
   slotgate::Permit p;
-  Status s = lim.try_acquire(t, p);
-  if (s == Status::kOk || !slotgate::is_transient(s)) {
-    *permit = c(p);
-    return c(s);
-  }
-  if (has_deadline && slotgate::Ticks<slotgate_tick>::reached(deadline, t))
-    return SLOTGATE_TIMED_OUT;
   slotgate::Ticket k;
-  s = lim.enqueue(
-      t, k,
-      has_deadline ? Limiter::deadline_type::at_tick(deadline) : Limiter::deadline_type::none());
-  if (s != Status::kOk) return c(s);
-  s = lim.claim(k, p);  // granted as it was taken: never queued, and the ticket is spent
-  if (s != Status::kPending) {
-    *permit = c(p);
-    return c(s);
-  }
-  *ticket = slotgate_ticket{k.index, k.generation};
-  return SLOTGATE_PENDING;
+  const Status s = slotgate::acquire_or_enqueue(
+      impl(l)->lim, now(l),
+      has_deadline ? Limiter::deadline_type::at_tick(deadline) : Limiter::deadline_type::none(), p,
+      k);
+  *permit = c(p);
+  *ticket = k.valid() ? slotgate_ticket{k.index, k.generation} : slotgate_ticket{0, 0};
+  return c(s);
 }
 
 slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t) {

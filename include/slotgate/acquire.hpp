@@ -4,9 +4,12 @@
 //   acquire_for(limiter, timeout, permit)      the same with a timeout in the port's ticks
 //   acquire(limiter, permit)                   no deadline
 //   PermitGuard                                releases its permit when it goes out of scope
+//   acquire_or_enqueue(limiter, now, deadline, permit, ticket)
+//                                              their first step, nonblocking: a permit now, or
+//                                              a ticket that waits (kPending: queued)
 //
-// Each takes an optional last argument, `on_queued`: a callable run once, at once, in the
-// calling thread, when the caller is queued instead of granted (a gateway's "you are queued"
+// Each blocking acquire takes an optional last argument, `on_queued`: a callable run once, at once,
+// in the calling thread, when the caller is queued instead of granted (a gateway's "you are queued"
 // to its client). It runs after the ticket is taken and found waiting, before the caller
 // spins or sleeps; never when the fast path grants, a refusal returns at once, or the ticket
 // is granted as it is taken. It must not block or throw, and must not wait for this acquire.
@@ -60,6 +63,29 @@ class WaitScope {
 };
 }  // namespace detail
 
+// Take a slot now, else join the queue: kOk with `out` (granted at once, or as its ticket was
+// taken, which is never "queued"); kPending with `ticket`, queued instead of granted (claim it
+// once granted, or cancel it); else the refusal, with neither: one of try_acquire's that waiting
+// cannot cure, kTimedOut for a deadline already reached, kQueueFull or kClosed. The first step
+// of every acquire here, and of the C API's slotgate_acquire_or_enqueue. Lock-free, never
+// blocks; interrupt-safe when the limiter is; clock: `now` in the port's wrapping ticks.
+template <class Limiter>
+Status acquire_or_enqueue(Limiter& limiter, typename Limiter::tick_type now,
+                          typename Limiter::deadline_type deadline, Permit& out,
+                          Ticket& ticket) noexcept {
+  ticket = Ticket{};
+  Status s = limiter.try_acquire(now, out);
+  if (s == Status::kOk || !is_transient(s)) return s;
+  if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
+    return Status::kTimedOut;
+  Ticket t;
+  s = limiter.enqueue(now, t, deadline);
+  if (s != Status::kOk) return s;
+  s = limiter.claim(t, out);
+  if (s == Status::kPending) ticket = t;
+  return s;
+}
+
 // Block until a permit is granted, `deadline` passes (kTimedOut) or the limiter closes
 // (kClosed); kQueueFull if every ticket record is in use; any other refusal of try_acquire
 // that waiting cannot cure is returned as it is. Blocking.
@@ -69,15 +95,8 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
   using Port = typename Limiter::port_type;
   static_assert(PortTraits<Port>::blocking, "this port has no wait contract (see port.hpp)");
   Port& port = limiter.port();
-  const auto now = Port::now();
-  Status s = limiter.try_acquire(now, out);
-  if (s == Status::kOk || !is_transient(s)) return s;
-  if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
-    return Status::kTimedOut;
   Ticket ticket;
-  s = limiter.enqueue(now, ticket, deadline);
-  if (s != Status::kOk) return s;
-  s = limiter.claim(ticket, out);  // granted as it was taken: never queued
+  Status s = acquire_or_enqueue(limiter, Port::now(), deadline, out, ticket);
   if (s != Status::kPending) return s;
   on_queued();
   // A hand-off usually comes within microseconds; sleeping and being woken costs tens.

@@ -458,14 +458,8 @@ WhenQueued<std::decay_t<F>> when_queued(F&& f) {
 template <size_t Slots, size_t Waiters, class Rep, class Period, class Token>
 auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, Period> timeout,
                    Token&& token) {
-  using Guard = typename Limiter<Slots, Waiters>::guard_type;
-  const uint64_t ticks = timeout.count() <= 0 ? 0 : Port<Slots, Waiters>::from(timeout);
-  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
-      [&limiter, ticks](auto handler) {
-        limiter.port().start(limiter, std::move(handler), true, ticks,
-                             slotgate::detail::NobodyToTell{});
-      },
-      token);
+  return async_acquire(limiter, timeout, when_queued(slotgate::detail::NobodyToTell{}),
+                       std::forward<Token>(token));
 }
 
 // The same, with a "you are queued" callback (when_queued).
@@ -484,13 +478,8 @@ auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, 
 // The same with no timeout: granted, closed, or cancelled.
 template <size_t Slots, size_t Waiters, class Token>
 auto async_acquire(Limiter<Slots, Waiters>& limiter, Token&& token) {
-  using Guard = typename Limiter<Slots, Waiters>::guard_type;
-  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
-      [&limiter](auto handler) {
-        limiter.port().start(limiter, std::move(handler), false, 0,
-                             slotgate::detail::NobodyToTell{});
-      },
-      token);
+  return async_acquire(limiter, when_queued(slotgate::detail::NobodyToTell{}),
+                       std::forward<Token>(token));
 }
 
 // The same without a timeout, with a "you are queued" callback (when_queued).
