@@ -88,14 +88,3 @@ def shown(include="include/slotgate"):
             out[(path, text.index("std::memory_order_" + order, at), to)] = program
     return out
 
-
-def covered(include="include/slotgate"):
-    """{(header, line of the order): program} for every order a program here is about."""
-    out = {}
-    for program, _, sites in CASES:
-        for path, before, order, _ in sites:
-            text = open(f"{include}/{path}").read()
-            at = text.index(before) + len(before)
-            at = text.index("std::memory_order_" + order, at)
-            out[(path, text.count("\n", 0, at) + 1)] = program
-    return out
