@@ -33,12 +33,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "slotgate/detail/grant_path.hpp"
 #include "slotgate/detail/parts.hpp"
 #include "slotgate/detail/progress.hpp"
 #include "slotgate/detail/queue_path.hpp"
 #include "slotgate/detail/release_path.hpp"
 #include "slotgate/handles.hpp"
+#include "slotgate/lanes.hpp"
 #include "slotgate/limiter_config.hpp"
 #include "slotgate/port.hpp"
 #include "slotgate/snapshot.hpp"
@@ -54,12 +57,13 @@ struct PollResult {
   Deadline<Tick> next;          // when something changes next with no outside event
 };
 
-template <class Port, size_t MaxSlots, size_t MaxWaiters>
+template <class Port, size_t MaxSlots, size_t MaxWaiters, size_t Lanes = 1>
 class Limiter {
   static_assert(PortCheck<Port>::value, "see port.hpp");
   static_assert(MaxSlots >= 1 && MaxSlots <= 0xFFFF, "MaxSlots must be in 1..65535");
   static_assert(MaxWaiters >= 1 && MaxWaiters <= 16383, "MaxWaiters must be in 1..16383");
-  using Parts = detail::Parts<Port, MaxSlots, MaxWaiters>;
+  static_assert(Lanes >= 1 && Lanes <= 32, "Lanes must be in 1..32");
+  using Parts = detail::Parts<Port, MaxSlots, MaxWaiters, Lanes>;
 
  public:
   using port_type = Port;
@@ -72,8 +76,11 @@ class Limiter {
   using deadline_type = Deadline<tick_type>;
   using snapshot_type = Snapshot<tick_type>;
   using poll_result = PollResult<tick_type>;
+  using lane_config_type = LaneConfig<tick_type, Lanes>;
+  using lane_snapshot_type = LaneSnapshot<tick_type>;
   static constexpr size_t kMaxSlots = MaxSlots;
   static constexpr size_t kMaxWaiters = MaxWaiters;
+  static constexpr size_t kLanes = Lanes;
   // The usage gate is compiled in when the port has a usage source (see port.hpp).
   static constexpr bool kHasUsageSource = HasUsageSource<Port>::value;
   // What "interrupt-safe" and "lock-free" in the notes below rest on: every call may run in an
@@ -171,13 +178,14 @@ class Limiter {
     return s;
   }
 
-  // Join the wait queue. kOk gives a ticket (it may already be granted: claim it), else
-  // kQueueFull (every ticket record in use) or kClosed. A deadline in the past — or more than
+  // Join the wait queue, in `lane` (slotgate/lanes.hpp; 0 with one lane). kOk gives a ticket
+  // (it may already be granted: claim it), else kQueueFull (every ticket record in use),
+  // kClosed, or kInvalidArgument for a lane >= Lanes. A deadline in the past — or more than
   // half the tick range ahead, which reads the same — times out at the next poll.
   // Lock-free, interrupt-safe (though an interrupt handler cannot usefully wait).
-  Status enqueue(tick_type now, Ticket& out,
-                 deadline_type deadline = deadline_type::none()) noexcept {
-    return Queue::enqueue(s_, now, out, deadline);
+  Status enqueue(tick_type now, Ticket& out, deadline_type deadline = deadline_type::none(),
+                 Lane lane = Lane{}) noexcept {
+    return Queue::enqueue(s_, now, out, deadline, lane.index);
   }
 
   // Where a ticket is. Wait-free, interrupt-safe, changes nothing.
@@ -226,6 +234,17 @@ class Limiter {
   // Lock-free, interrupt-safe.
   Status release(Permit p, tick_type now, outcome_type outcome = outcome_type::ok()) noexcept {
     return Releases::release(s_, p, now, outcome);
+  }
+
+  // Lanes' aging and minimum shares (slotgate/lanes.hpp); kInvalidArgument, changing nothing,
+  // for an age longer than half the tick range, a window over 65535 or shares that add up to
+  // more than it. Applies from the granter's next pass. Lock-free, interrupt-safe, no clock.
+  template <size_t N = Lanes, class = std::enable_if_t<(N > 1)>>
+  Status configure_lanes(const lane_config_type& cfg) noexcept {
+    if (!Parts::LaneBook::valid(cfg)) return Status::kInvalidArgument;
+    s_.lane_book.configure(cfg);
+    s_.kick(s_.newest(0));
+    return Status::kOk;
   }
 
   // ---- time and control ------------------------------------------------------------------
@@ -277,6 +296,16 @@ class Limiter {
     snapshot_type s;
     Progress::fill(s_, s);
     return s;
+  }
+
+  // One lane's figures at `now` (its longest wait is measured to it); kInvalidArgument for a
+  // lane >= Lanes. Wait-free, interrupt-safe, no clock.
+  template <size_t N = Lanes, class = std::enable_if_t<(N > 1)>>
+  Status lane_snapshot(Lane lane, tick_type now, lane_snapshot_type& out) const noexcept {
+    out = lane_snapshot_type{};
+    if (lane.index >= Lanes) return Status::kInvalidArgument;
+    Progress::fill_lane(s_, lane.index, now, out);
+    return Status::kOk;
   }
 
   // The earliest time something changes with no outside event: a cooldown ends, a lease

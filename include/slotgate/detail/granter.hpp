@@ -1,4 +1,5 @@
-// The granter: grants queued waiters in FIFO order, the wait queue's one consumer.
+// The granter: grants queued waiters in order, the wait queues' one consumer (one queue per
+// lane; with lanes, the host's lane book says which lane's front goes next: detail/lane_book.hpp).
 //
 // It runs only while holding the grant token (a flag in the control word, detail/admission.hpp).
 // A thread that frees a slot or queues a waiter takes the token and runs it, or, finding it
@@ -14,7 +15,7 @@
 //
 // The host (the limiter) supplies: govern(now); take_for_queue(now, probe, permit) (a slot for
 // the front waiter, if admission allows); give_back of a slot record; the ticket
-// table; wake_waiter(idx); after_grants(); and its Admission.
+// table; wake_waiter(idx); after_grants(); its Admission; and its lane book.
 #pragma once
 
 #include <stddef.h>
@@ -28,50 +29,45 @@
 
 namespace slotgate::detail {
 
-template <class Atomics, size_t QueueCapacity>
+template <class Atomics, size_t QueueCapacity, size_t Lanes = 1>
 class Granter {
   template <class T>
   using atomic = typename Atomics::template atomic<T>;
   static constexpr uint32_t kNoFront = 0xFFFFFFFFu;
 
  public:
-  Granter() noexcept { front_.store(kNoFront, std::memory_order_relaxed); }
+  Granter() noexcept {
+    for (auto& f : front_) f.store(kNoFront, std::memory_order_relaxed);
+  }
 
-  // Queue an entry (QueueEntry::make). False when the ring is full of entries of cancelled
-  // tickets behind a blocked front. Lock-free, any thread.
-  bool push(uint32_t entry) noexcept { return fifo_.try_push(entry); }
+  // Queue an entry (QueueEntry::make) in a lane. False when the lane's ring is full of entries
+  // of cancelled tickets behind a blocked front. Lock-free, any thread.
+  bool push(uint32_t entry, uint32_t lane = 0) noexcept { return fifo_[lane].try_push(entry); }
 
-  // One run, by the token holder: grant from the front while admission allows, then let the
-  // token go (or run again if asked meanwhile).
+  // The entry at the front of a lane (kNoFront: none taken off its ring yet). relaxed: a
+  // statistic's look; the caller checks the record it names.
+  uint32_t front(uint32_t lane) const noexcept {
+    return front_[lane].load(std::memory_order_relaxed);
+  }
+  static constexpr uint32_t no_front() noexcept { return kNoFront; }
+
+  // One run, by the token holder: grant the front waiter the host's lane book picks (with one
+  // lane, the front) while admission allows, then let the token go (or run again if asked
+  // meanwhile).
   template <class Host, class Tick>
   void run(Host& host, Tick now) noexcept {
     host.govern(now);
     WakeList woken;
     for (;;) {
-      // relaxed: front_ is only touched by the token holder; the token's acq_rel orders it.
-      uint32_t entry = front_.load(std::memory_order_relaxed);
-      if (entry == kNoFront) {
-        if (!fifo_.try_pop(entry)) {
-          if (host.admission().finish()) break;
-          host.govern(now);
-          continue;
-        }
-        front_.store(entry, std::memory_order_relaxed);
-      }
-      const uint32_t idx = QueueEntry::index(entry);
-      const uint32_t w = host.ticket_table().word(idx);
-      const TicketPhase phase = TicketWord::phase(w);
-      const bool ours = QueueEntry::matches(entry, w);
-      if (ours && phase == TicketPhase::kPreparing) {  // its enqueue kicks us once published
+      uint32_t idx[Lanes];
+      uint32_t word[Lanes];
+      const uint32_t live = fronts(host, idx, word);
+      if (live == 0) {  // no waiter, or the front ones not yet arrived (their enqueue kicks us)
         if (host.admission().finish()) break;
         host.govern(now);
         continue;
       }
-      if (!ours || phase != TicketPhase::kWaiting) {  // cancelled, timed out or closed
-        front_.store(kNoFront, std::memory_order_relaxed);
-        host.admission().dequeued();
-        continue;
-      }
+      const uint32_t lane = host.lanes().pick(live, idx, now);
       bool probe = false;
       Permit p;
       if (host.take_for_queue(now, probe, p) != Status::kOk) {
@@ -79,10 +75,10 @@ class Granter {
         host.govern(now);
         continue;
       }
-      if (host.grant(idx, w, p)) {
-        front_.store(kNoFront, std::memory_order_relaxed);
-        host.admission().dequeued();
-        if (!woken.add(idx)) host.wake_waiter(idx);  // the list is full: wake this one now
+      if (host.grant(idx[lane], word[lane], p)) {
+        drop_front(host, lane);
+        host.lanes().granted(lane);
+        if (!woken.add(idx[lane])) host.wake_waiter(idx[lane]);  // full: wake this one now
         continue;
       }
       // The waiter left between our look and our grant: give the slot straight back. The next
@@ -95,6 +91,43 @@ class Granter {
   }
 
  private:
+  // Bring each lane's front up to a live waiter: take an entry off the lane's ring when it has
+  // none, drop one whose ticket was cancelled, timed out or closed. Returns the lanes whose
+  // front waiter can be granted (bit l), with its record and word in idx[l] and word[l]. A
+  // front still Preparing is not counted: its enqueue kicks us once it is published.
+  template <class Host>
+  uint32_t fronts(Host& host, uint32_t* idx, uint32_t* word) noexcept {
+    uint32_t live = 0;
+    for (uint32_t lane = 0; lane < Lanes; ++lane) {
+      for (;;) {
+        // relaxed: front_ is only written by the token holder; the token's acq_rel orders it.
+        uint32_t entry = front_[lane].load(std::memory_order_relaxed);
+        if (entry == kNoFront) {
+          if (!fifo_[lane].try_pop(entry)) break;
+          front_[lane].store(entry, std::memory_order_relaxed);
+        }
+        idx[lane] = QueueEntry::index(entry);
+        word[lane] = host.ticket_table().word(idx[lane]);
+        const TicketPhase phase = TicketWord::phase(word[lane]);
+        const bool ours = QueueEntry::matches(entry, word[lane]);
+        if (ours && phase == TicketPhase::kPreparing) break;
+        if (ours && phase == TicketPhase::kWaiting) {
+          live |= 1u << lane;
+          break;
+        }
+        drop_front(host, lane);  // cancelled, timed out or closed
+      }
+    }
+    return live;
+  }
+
+  template <class Host>
+  void drop_front(Host& host, uint32_t lane) noexcept {
+    front_[lane].store(kNoFront, std::memory_order_relaxed);  // relaxed: as in fronts()
+    host.admission().dequeued();
+    host.lanes().dequeued(lane);
+  }
+
   // Tickets granted by one run, woken after it lets the token go. A late wake-up is harmless:
   // an owner that already claimed, or a later ticket of the same record, looks at its ticket
   // again and sleeps on.
@@ -109,8 +142,8 @@ class Granter {
     }
   };
 
-  atomic<uint32_t> front_;
-  Ring<uint32_t, QueueCapacity, Atomics> fifo_;
+  atomic<uint32_t> front_[Lanes];
+  Ring<uint32_t, QueueCapacity, Atomics> fifo_[Lanes];
 };
 
 }  // namespace slotgate::detail

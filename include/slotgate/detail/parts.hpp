@@ -22,6 +22,7 @@
 #include "slotgate/detail/episodes.hpp"
 #include "slotgate/detail/grant_path.hpp"
 #include "slotgate/detail/granter.hpp"
+#include "slotgate/detail/lane_book.hpp"
 #include "slotgate/detail/slot_table.hpp"
 #include "slotgate/detail/statistics.hpp"
 #include "slotgate/detail/ticket_table.hpp"
@@ -43,12 +44,14 @@ constexpr size_t queue_capacity(size_t waiters) noexcept {
   return c;
 }
 
-template <class Port, size_t MaxSlots, size_t MaxWaiters>
+template <class Port, size_t MaxSlots, size_t MaxWaiters, size_t Lanes = 1>
 struct Parts {
   static constexpr size_t kMaxSlots = MaxSlots;
   static constexpr size_t kMaxWaiters = MaxWaiters;
+  static constexpr size_t kLanes = Lanes;
+  // Each lane's ring can hold every waiter; the word counts the entries of all of them.
   static constexpr size_t kQueueCapacity = queue_capacity(MaxWaiters);
-  static_assert(kQueueCapacity <= 65536, "queue entries carry a 16-bit generation tag");
+  static_assert(kQueueCapacity * Lanes <= 65536, "queue entries carry a 16-bit generation tag");
   static constexpr bool kHasUsageSource = HasUsageSource<Port>::value;
 
   using tick_type = typename Port::tick_type;
@@ -58,13 +61,14 @@ struct Parts {
   using outcome_type = Outcome<tick_type>;
   template <class T>
   using atomic = typename atomics::template atomic<T>;
-  using CW = ControlWord<word_type, MaxSlots, kQueueCapacity>;
+  using CW = ControlWord<word_type, MaxSlots, kQueueCapacity * Lanes>;
   using Tk = Ticks<tick_type>;
   using View = UpstreamView<Port, MaxSlots>;
   using Episodes = RejectionEpisodes<atomics, tick_type, counter_type>;
   using Slots = SlotTable<atomics, tick_type, counter_type, MaxSlots>;
   using Tickets = TicketTable<atomics, tick_type, MaxWaiters>;
   using Stats = Statistics<atomics, counter_type>;
+  using LaneBook = detail::LaneBook<atomics, tick_type, counter_type, MaxWaiters, Lanes>;
   using Admission = detail::Admission<atomics, word_type, tick_type, CW>;
 
   explicit Parts(Port& p) noexcept : port(p), adm(MaxSlots) {
@@ -137,6 +141,7 @@ struct Parts {
   // ---- the granter's host (token holder) -------------------------------------------------
 
   Admission& admission() noexcept { return adm; }
+  LaneBook& lanes() noexcept { return lane_book; }
   const Tickets& ticket_table() const noexcept { return tickets; }
   void govern(tick_type now) noexcept { view.govern(now, port, adm, slots, episodes); }
   // A slot for the front waiter, if admission allows: its permit in `p`.
@@ -168,7 +173,8 @@ struct Parts {
   Episodes episodes;
   Slots slots;
   Tickets tickets;
-  Granter<atomics, kQueueCapacity> granter;
+  LaneBook lane_book;
+  Granter<atomics, kQueueCapacity, Lanes> granter;
 };
 
 }  // namespace slotgate::detail

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "slotgate/detail/statistics.hpp"
+#include "slotgate/detail/ticket_table.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
 
@@ -41,6 +42,7 @@ struct Progress {
     for (uint32_t i = 0; i < P::kMaxWaiters; ++i) {
       if (!s.tickets.expire(i, now)) continue;
       ++expired;
+      s.lane_book.timed_out(i);
       s.wake_waiter(i);
     }
     if (expired != 0) s.stats.count(Event::kTimedOut, expired);
@@ -79,6 +81,21 @@ struct Progress {
       if (waiters && gate_closed && gate.usable(now)) d.merge(s.view.next_news(now, s.slots));
     d.merge(room.next_deadline(now, waiters || s.slots.taken() >= CW::lim(c), s.view.usable(now)));
     return d;
+  }
+
+  // One lane's figures (lanes > 1): the lane book's counters, and the wait of the lane's front
+  // waiter, which is its oldest (FIFO within a lane) once the granter has taken it off the
+  // ring, as every run does.
+  template <class Snap>
+  static void fill_lane(const P& s, uint32_t lane, tick_type now, Snap& out) noexcept {
+    s.lane_book.fill(lane, out);
+    const uint32_t entry = s.granter.front(lane);
+    if (entry == s.granter.no_front()) return;
+    const uint32_t idx = QueueEntry::index(entry);
+    const uint32_t w = s.tickets.word(idx);
+    if (!QueueEntry::matches(entry, w) || TicketWord::phase(w) != TicketPhase::kWaiting) return;
+    const tick_type at = s.lane_book.queued_at(idx);
+    if (Tk::before(at, now)) out.longest_wait = tick_type(now - at);
   }
 
   template <class Snap>

@@ -23,8 +23,10 @@ struct QueuePath {
   using tick_type = typename P::tick_type;
   using CW = typename P::CW;
 
-  static Status enqueue(P& s, tick_type now, Ticket& out, Deadline<tick_type> deadline) noexcept {
+  static Status enqueue(P& s, tick_type now, Ticket& out, Deadline<tick_type> deadline,
+                        uint32_t lane) noexcept {
     out = Ticket{};
+    if (lane >= P::kLanes) return Status::kInvalidArgument;
     // relaxed: a cheap early refusal that reads nothing after it; the announcement CAS below
     // is the check that counts (close() publishes no data with the flag).
     if (CW::closed(s.adm.word())) return Status::kClosed;
@@ -33,8 +35,12 @@ struct QueuePath {
       s.stats.count(Event::kQueueFull);
       return Status::kQueueFull;
     }
+    s.lane_book.note_queued(t.index, lane, now);  // before the push publishes the record
     // Announce first: from here on try_acquire will not barge, and the granter may look for us.
+    // The word counts the waiters of every lane, so a fast-path caller of any lane stays out
+    // while anyone waits: one of a higher lane queues in it and is served first.
     if (!s.adm.announce()) {
+      s.lane_book.not_queued(lane);
       s.tickets.abandon(t.index);
       return Status::kClosed;
     }
@@ -42,8 +48,9 @@ struct QueuePath {
     // not yet arrived and stops; our kick below starts it again. The push fails only when the
     // ring is full of entries of cancelled tickets behind a blocked front; we then undo the
     // announcement and say so rather than lose the ticket.
-    if (!s.granter.push(QueueEntry::make(t.index, t.generation))) {
+    if (!s.granter.push(QueueEntry::make(t.index, t.generation), lane)) {
       s.adm.unannounce();
+      s.lane_book.not_queued(lane);
       s.tickets.abandon(t.index);
       s.stats.count(Event::kQueueFull);
       return Status::kQueueFull;
