@@ -185,6 +185,10 @@ class Limiter {
   // Lock-free, interrupt-safe (though an interrupt handler cannot usefully wait).
   Status enqueue(tick_type now, Ticket& out, deadline_type deadline = deadline_type::none(),
                  Lane lane = Lane{}) noexcept {
+    if (lane.index >= Lanes) {
+      out = Ticket{};
+      return Status::kInvalidArgument;
+    }
     return Queue::enqueue(s_, now, out, deadline, lane.index);
   }
 

@@ -42,7 +42,9 @@ class Granter {
 
   // Queue an entry (QueueEntry::make) in a lane. False when the lane's ring is full of entries
   // of cancelled tickets behind a blocked front. Lock-free, any thread.
-  bool push(uint32_t entry, uint32_t lane = 0) noexcept { return fifo_[lane].try_push(entry); }
+  bool push(uint32_t entry, uint32_t lane = 0) noexcept {
+    return fifo_[Lanes == 1 ? 0 : lane].try_push(entry);
+  }
 
   // The entry at the front of a lane (kNoFront: none taken off its ring yet). relaxed: a
   // statistic's look; the caller checks the record it names.
@@ -96,7 +98,8 @@ class Granter {
   // front waiter can be granted (bit l), with its record and word in idx[l] and word[l]. A
   // front still Preparing is not counted: its enqueue kicks us once it is published.
   template <class Host>
-  uint32_t fronts(Host& host, uint32_t* idx, uint32_t* word) noexcept {
+  __attribute__((always_inline)) uint32_t fronts(Host& host, uint32_t* idx,
+                                                 uint32_t* word) noexcept {
     uint32_t live = 0;
     for (uint32_t lane = 0; lane < Lanes; ++lane) {
       for (;;) {
