@@ -4,9 +4,12 @@
 //   acquire_for(limiter, timeout, permit)      the same with a timeout in the port's ticks
 //   acquire(limiter, permit)                   no deadline
 //   PermitGuard                                releases its permit when it goes out of scope
-//   acquire_or_enqueue(limiter, now, deadline, permit, ticket)
+//   acquire_or_enqueue(limiter, now, deadline, permit, ticket[, lane])
 //                                              their first step, nonblocking: a permit now, or
 //                                              a ticket that waits (kPending: queued)
+//
+// Each blocking acquire may name the Lane its caller queues in (slotgate/lanes.hpp) after the
+// permit or guard: acquire_until(limiter, deadline, permit, Lane(1)); without one, lane 0.
 //
 // Each blocking acquire takes an optional last argument, `on_queued`: a callable run once, at once,
 // in the calling thread, when the caller is queued instead of granted (a gateway's "you are queued"
@@ -26,7 +29,10 @@
 
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "slotgate/handles.hpp"
+#include "slotgate/lanes.hpp"
 #include "slotgate/port.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
@@ -38,6 +44,9 @@ namespace detail {
 struct NobodyToTell {
   void operator()() const noexcept {}
 };
+// An `on_queued` argument that is not a Lane (which selects the overloads that take one).
+template <class F>
+using NotLane = std::enable_if_t<!std::is_same<std::decay_t<F>, Lane>::value>;
 
 // begin_wait / end_wait around the sleeping part of one acquire. A waiter that leaves holding
 // the poller role lets it go, then hands it on if the limiter still has a deadline someone
@@ -66,20 +75,23 @@ class WaitScope {
 // Take a slot now, else join the queue: kOk with `out` (granted at once, or as its ticket was
 // taken, which is never "queued"); kPending with `ticket`, queued instead of granted (claim it
 // once granted, or cancel it); else the refusal, with neither: one of try_acquire's that waiting
-// cannot cure, kTimedOut for a deadline already reached, kQueueFull or kClosed. The first step
+// cannot cure, kTimedOut for a deadline already reached, kQueueFull or kClosed,
+// kInvalidArgument for a lane the limiter does not have. The first step
 // of every acquire here, and of the C API's slotgate_acquire_or_enqueue. Lock-free, never
 // blocks; interrupt-safe when the limiter is; clock: `now` in the port's wrapping ticks.
 template <class Limiter>
 Status acquire_or_enqueue(Limiter& limiter, typename Limiter::tick_type now,
-                          typename Limiter::deadline_type deadline, Permit& out,
-                          Ticket& ticket) noexcept {
+                          typename Limiter::deadline_type deadline, Permit& out, Ticket& ticket,
+                          Lane lane = Lane{}) noexcept {
   ticket = Ticket{};
+  out = Permit{};
+  if (lane.index >= Limiter::kLanes) return Status::kInvalidArgument;  // even with a slot free
   Status s = limiter.try_acquire(now, out);
   if (s == Status::kOk || !is_transient(s)) return s;
   if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
     return Status::kTimedOut;
   Ticket t;
-  s = limiter.enqueue(now, t, deadline);
+  s = limiter.enqueue(now, t, deadline, lane);
   if (s != Status::kOk) return s;
   s = limiter.claim(t, out);
   if (s == Status::kPending) ticket = t;
@@ -87,16 +99,17 @@ Status acquire_or_enqueue(Limiter& limiter, typename Limiter::tick_type now,
 }
 
 // Block until a permit is granted, `deadline` passes (kTimedOut) or the limiter closes
-// (kClosed); kQueueFull if every ticket record is in use; any other refusal of try_acquire
-// that waiting cannot cure is returned as it is. Blocking.
+// (kClosed); kQueueFull if every ticket record is in use; kInvalidArgument for a lane the
+// limiter does not have; any other refusal of try_acquire that waiting cannot cure is returned
+// as it is. Blocking.
 template <class Limiter, class OnQueued = detail::NobodyToTell>
 Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline, Permit& out,
-                     OnQueued&& on_queued = OnQueued{}) noexcept {
+                     Lane lane, OnQueued&& on_queued = OnQueued{}) noexcept {
   using Port = typename Limiter::port_type;
   static_assert(PortTraits<Port>::blocking, "this port has no wait contract (see port.hpp)");
   Port& port = limiter.port();
   Ticket ticket;
-  Status s = acquire_or_enqueue(limiter, Port::now(), deadline, out, ticket);
+  Status s = acquire_or_enqueue(limiter, Port::now(), deadline, out, ticket, lane);
   if (s != Status::kPending) return s;
   on_queued();
   // A hand-off usually comes within microseconds; sleeping and being woken costs tens.
@@ -119,24 +132,41 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
   }
 }
 
+// In lane 0.
+template <class Limiter, class OnQueued = detail::NobodyToTell, class = detail::NotLane<OnQueued>>
+Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline, Permit& out,
+                     OnQueued&& on_queued = OnQueued{}) noexcept {
+  return acquire_until(limiter, deadline, out, Lane{}, static_cast<OnQueued&&>(on_queued));
+}
+
 // acquire_until with a timeout in ticks from now; kInvalidArgument for one longer than half
 // the tick range. Blocking.
 template <class Limiter, class OnQueued = detail::NobodyToTell>
-Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out,
+Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out, Lane lane,
                    OnQueued&& on_queued = OnQueued{}) noexcept {
   using Tick = typename Limiter::tick_type;
   out = Permit{};
   if (!Ticks<Tick>::valid_duration(timeout)) return Status::kInvalidArgument;
   return acquire_until(limiter,
                        Limiter::deadline_type::at_tick(Tick(Limiter::port_type::now() + timeout)),
-                       out, static_cast<OnQueued&&>(on_queued));
+                       out, lane, static_cast<OnQueued&&>(on_queued));
+}
+template <class Limiter, class OnQueued = detail::NobodyToTell, class = detail::NotLane<OnQueued>>
+Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout, Permit& out,
+                   OnQueued&& on_queued = OnQueued{}) noexcept {
+  return acquire_for(limiter, timeout, out, Lane{}, static_cast<OnQueued&&>(on_queued));
 }
 
 // acquire_until with no deadline: granted or closed. Blocking.
 template <class Limiter, class OnQueued = detail::NobodyToTell>
-Status acquire(Limiter& limiter, Permit& out, OnQueued&& on_queued = OnQueued{}) noexcept {
-  return acquire_until(limiter, Limiter::deadline_type::none(), out,
+Status acquire(Limiter& limiter, Permit& out, Lane lane,
+               OnQueued&& on_queued = OnQueued{}) noexcept {
+  return acquire_until(limiter, Limiter::deadline_type::none(), out, lane,
                        static_cast<OnQueued&&>(on_queued));
+}
+template <class Limiter, class OnQueued = detail::NobodyToTell, class = detail::NotLane<OnQueued>>
+Status acquire(Limiter& limiter, Permit& out, OnQueued&& on_queued = OnQueued{}) noexcept {
+  return acquire(limiter, out, Lane{}, static_cast<OnQueued&&>(on_queued));
 }
 
 // Owns one permit and releases it (outcome ok, at the port's now()) when destroyed, unless
@@ -200,27 +230,27 @@ Status into_guard(Limiter& limiter, Status s, const Permit& p,
 }
 }  // namespace detail
 
-template <class Limiter, class OnQueued = detail::NobodyToTell>
+// The guard forms take the same arguments after the guard: [Lane,] [on_queued].
+template <class Limiter, class... Args>
 Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
-                     PermitGuard<Limiter>& guard, OnQueued&& on_queued = OnQueued{}) noexcept {
+                     PermitGuard<Limiter>& guard, Args&&... args) noexcept {
   Permit p;
-  const Status s = acquire_until(limiter, deadline, p, static_cast<OnQueued&&>(on_queued));
+  const Status s = acquire_until(limiter, deadline, p, static_cast<Args&&>(args)...);
   return detail::into_guard(limiter, s, p, guard);
 }
 
-template <class Limiter, class OnQueued = detail::NobodyToTell>
+template <class Limiter, class... Args>
 Status acquire_for(Limiter& limiter, typename Limiter::tick_type timeout,
-                   PermitGuard<Limiter>& guard, OnQueued&& on_queued = OnQueued{}) noexcept {
+                   PermitGuard<Limiter>& guard, Args&&... args) noexcept {
   Permit p;
-  const Status s = acquire_for(limiter, timeout, p, static_cast<OnQueued&&>(on_queued));
+  const Status s = acquire_for(limiter, timeout, p, static_cast<Args&&>(args)...);
   return detail::into_guard(limiter, s, p, guard);
 }
 
-template <class Limiter, class OnQueued = detail::NobodyToTell>
-Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard,
-               OnQueued&& on_queued = OnQueued{}) noexcept {
+template <class Limiter, class... Args>
+Status acquire(Limiter& limiter, PermitGuard<Limiter>& guard, Args&&... args) noexcept {
   Permit p;
-  const Status s = acquire(limiter, p, static_cast<OnQueued&&>(on_queued));
+  const Status s = acquire(limiter, p, static_cast<Args&&>(args)...);
   return detail::into_guard(limiter, s, p, guard);
 }
 

@@ -116,6 +116,52 @@ TEST_F(AsyncAcquire, WhenQueuedTellsAtOnceAndOnlyTheQueued) {
   EXPECT_EQ(first_told, 0);
 }
 
+// Two lanes on a real io_context: the higher lane's operation is granted first, though it
+// started last; a lane the limiter does not have completes with invalid_argument.
+TEST(AsyncLanes, TheHigherLaneIsGrantedFirst) {
+  using L2 = slotgate::asio::Limiter<2, 8, 2>;
+  using G2 = L2::guard_type;
+  net::io_context io;
+  L2 lim(io.get_executor());
+  L2::config_type c;
+  c.limit = 1;
+  ASSERT_EQ(lim.configure(c), Status::kOk);
+  std::vector<int> order;
+  G2 held, low, high;
+  auto into2 = [&order](int who, G2& g) {
+    return [&order, who, &g](boost::system::error_code ec, G2 granted) {
+      EXPECT_FALSE(ec);
+      order.push_back(who);
+      g = std::move(granted);
+    };
+  };
+  slotgate::asio::async_acquire(lim, into2(0, held));
+  int told = 0;
+  slotgate::asio::async_acquire(lim, 10s, slotgate::Lane(0),
+                                slotgate::asio::when_queued([&] { ++told; }), into2(1, low));
+  slotgate::asio::async_acquire(lim, slotgate::Lane(1), into2(2, high));
+  EXPECT_EQ(told, 1);
+  io.restart();
+  io.poll();
+  ASSERT_EQ(order, std::vector<int>({0}));
+  held.release();
+  io.restart();
+  io.poll();
+  ASSERT_EQ(order, std::vector<int>({0, 2}));
+  high.release();
+  io.restart();
+  io.poll();
+  ASSERT_EQ(order, std::vector<int>({0, 2, 1}));
+  low.release();
+  boost::system::error_code bad;
+  slotgate::asio::async_acquire(lim, slotgate::Lane(2),
+                                [&](boost::system::error_code ec, G2) { bad = ec; });
+  io.restart();
+  io.poll();
+  EXPECT_EQ(bad, slotgate::make_error_code(Status::kInvalidArgument));
+  EXPECT_EQ(lim.snapshot().tickets_outstanding, 0u);
+}
+
 TEST_F(AsyncAcquire, TimesOutAndLeavesNothingBehind) {
   Result held, late;
   slotgate::asio::async_acquire(*lim, into(held));

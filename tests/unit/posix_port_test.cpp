@@ -114,6 +114,41 @@ TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
   EXPECT_EQ(closed, 0) << "refused at once: never queued";
 }
 
+// Blocked threads in two lanes: the higher lane's is granted first, though it queued last.
+TEST(PosixLanes, BlockedThreadsAreGrantedHighestLaneFirst) {
+  Port port;
+  Limiter<Port, 1, 8, 2> lanes(port);
+  Permit held;
+  ASSERT_EQ(acquire_for(lanes, 1s, held), Status::kOk);
+  std::atomic<int> order{0};
+  int low_turn = 0, high_turn = 0;
+  std::atomic<bool> queued[2] = {false, false};
+  auto waiter = [&](uint32_t lane, int& turn) {
+    return std::thread([&, lane] {
+      PermitGuard<Limiter<Port, 1, 8, 2>> g;
+      EXPECT_EQ(acquire_for(lanes, 30s, g, Lane(lane), [&] { queued[lane] = true; }), Status::kOk);
+      turn = ++order;
+    });
+  };
+  // Bounded waits on the callbacks: were one never called, the test fails instead of hanging.
+  const auto wait_for = [](std::atomic<bool>& flag) {
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!flag && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    return flag.load();
+  };
+  std::thread low = waiter(0, low_turn);
+  ASSERT_TRUE(wait_for(queued[0]));
+  std::thread high = waiter(1, high_turn);
+  ASSERT_TRUE(wait_for(queued[1]));
+  EXPECT_EQ(lanes.release(held, Port::now()), Status::kOk);
+  low.join();
+  high.join();
+  EXPECT_EQ(high_turn, 1);
+  EXPECT_EQ(low_turn, 2);
+  Permit p;
+  EXPECT_EQ(acquire_for(lanes, 1s, p, Lane(2)), Status::kInvalidArgument);
+}
+
 TEST_F(PosixLimiter, CloseWakesABlockedThread) {
   Permit held;
   ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);

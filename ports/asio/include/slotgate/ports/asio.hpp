@@ -1,15 +1,17 @@
 // The `asio` port: slotgate on a Boost.Asio event loop.
 //
-//   slotgate::asio::Limiter<Slots, Waiters>   a limiter that waits on an executor: the core's
+//   slotgate::asio::Limiter<Slots, Waiters[, Lanes]>
+//                                             a limiter that waits on an executor: the core's
 //                                             Limiter (every call of it) plus its port
 //   async_acquire(limiter, timeout, token)    an asynchronous acquire with any completion token
 //                                             (a callback, use_future, use_awaitable, ...);
 //                                             completes with (error_code, PermitGuard)
 //   async_acquire(limiter, token)             the same without a timeout
-//   async_acquire(limiter, [timeout,] when_queued(f), token)
-//                                             the same, calling f() once, at once, in the
-//                                             initiating thread, if the operation is queued
-//                                             instead of granted ("you are queued")
+//   async_acquire(limiter, [timeout,] [Lane(i),] [when_queued(f),] token)
+//                                             the same, queued in lane i (slotgate/lanes.hpp),
+//                                             calling f() once, at once, in the initiating
+//                                             thread, if the operation is queued instead of
+//                                             granted ("you are queued")
 //   make_error_code(slotgate::Status)         statuses as boost::system::error_code
 //
 // No thread per waiter and no busy polling. A waiting operation sits in the waiter table of the
@@ -94,12 +96,26 @@ namespace slotgate::asio {
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-template <size_t Slots, size_t Waiters>
+template <size_t Slots, size_t Waiters, size_t Lanes = 1>
 class Port;
-template <size_t Slots, size_t Waiters>
+template <size_t Slots, size_t Waiters, size_t Lanes = 1>
 class Limiter;
 
 namespace detail {
+
+// An operation's time limit in ticks: none, or a duration (zero or less: the fast path only).
+struct Timeout {
+  bool timed = false;
+  uint64_t ticks = 0;
+  static Timeout none() { return {}; }
+  template <class Rep, class Period>
+  static Timeout of(std::chrono::duration<Rep, Period> d) {
+    return {true, d.count() <= 0
+                      ? 0
+                      : static_cast<uint64_t>(
+                            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count())};
+  }
+};
 
 // A queued async_acquire, type-erased over its handler.
 template <class Guard>
@@ -118,10 +134,10 @@ class WaitOp {
 };
 
 // The port's state, shared with the work it posts (which may outlive the port).
-template <size_t Slots, size_t Waiters>
+template <size_t Slots, size_t Waiters, size_t Lanes>
 class WaiterTable {
  public:
-  using core_type = slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters>;
+  using core_type = slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>;
   using guard_type = PermitGuard<core_type>;
   using op_type = WaitOp<guard_type>;
   using tick_type = uint64_t;
@@ -155,7 +171,8 @@ class WaiterTable {
   // A deadline may have moved: poll and re-arm the timer on the strand (merged while one is
   // pending).
   void notify(const std::shared_ptr<WaiterTable>& self) {
-    // acq_rel: pairs with the store in the posted repoll: a notify after that store posts again.
+    // acq_rel: pairs with the store in the posted repoll: a notify after that store posts
+    // again.
     if (kick_.exchange(true, std::memory_order_acq_rel)) return;
     net::post(strand_, [self] {
       self->kick_.store(false, std::memory_order_release);
@@ -303,9 +320,9 @@ class WaitOpFor final : public WaitOp<Guard> {
 }  // namespace detail
 
 // The port: what the core sees. Owned by asio::Limiter; not used on its own.
-template <size_t Slots, size_t Waiters>
+template <size_t Slots, size_t Waiters, size_t Lanes>
 class Port {
-  using Shared = detail::WaiterTable<Slots, Waiters>;
+  using Shared = detail::WaiterTable<Slots, Waiters, Lanes>;
 
  public:
   using tick_type = uint64_t;  // steady_clock nanoseconds
@@ -354,14 +371,16 @@ class Port {
   // async_acquire's initiation: the fast path in the caller's thread, else a ticket and an
   // operation in the waiter table.
   template <class Handler, class OnQueued>
-  void start(core_type& limiter, Handler&& handler, bool timed, tick_type timeout,
+  void start(core_type& limiter, Handler&& handler, detail::Timeout limit, Lane lane,
              OnQueued&& on_queued) {
+    const bool timed = limit.timed;
+    const tick_type timeout = limit.ticks;
     using Op = detail::WaitOpFor<std::decay_t<Handler>, Shared, guard_type>;
     const net::any_io_executor fallback = shared_->strand();
     auto ex = net::get_associated_executor(handler, fallback);
     const tick_type t = now();
     Permit p;
-    Status s = limiter.try_acquire(t, p);
+    Status s = lane.index < Lanes ? limiter.try_acquire(t, p) : Status::kInvalidArgument;
     if (s == Status::kOk || !is_transient(s) || (timed && timeout == 0)) {
       guard_type g = s == Status::kOk ? guard_type(limiter, p) : guard_type{};
       const auto ec = s == Status::kOk ? boost::system::error_code{} : make_error_code(s);
@@ -374,7 +393,7 @@ class Port {
     else
       s = limiter.enqueue(
           t, ticket,
-          timed ? Deadline<tick_type>::at_tick(t + timeout) : Deadline<tick_type>::none());
+          timed ? Deadline<tick_type>::at_tick(t + timeout) : Deadline<tick_type>::none(), lane);
     if (s != Status::kOk) {
       net::post(ex, net::append(std::forward<Handler>(handler), make_error_code(s), guard_type{}));
       return;
@@ -394,7 +413,7 @@ class Port {
   const net::strand<net::any_io_executor>& strand() const noexcept { return shared_->strand(); }
 
  private:
-  friend class Limiter<Slots, Waiters>;
+  friend class Limiter<Slots, Waiters, Lanes>;
   void bind(core_type& limiter) noexcept { shared_->bind(limiter); }
   void shutdown() { shared_->shutdown(); }
 
@@ -416,11 +435,11 @@ struct PortMember {
 
 // A limiter that waits on an Asio executor: every call of the core's Limiter, plus
 // async_acquire. Not copyable or movable (operations refer to it).
-template <size_t Slots, size_t Waiters>
-class Limiter : private detail::PortMember<Port<Slots, Waiters>>,
-                public slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters> {
-  using Member = detail::PortMember<Port<Slots, Waiters>>;
-  using Core = slotgate::Limiter<Port<Slots, Waiters>, Slots, Waiters>;
+template <size_t Slots, size_t Waiters, size_t Lanes>
+class Limiter : private detail::PortMember<Port<Slots, Waiters, Lanes>>,
+                public slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
+  using Member = detail::PortMember<Port<Slots, Waiters, Lanes>>;
+  using Core = slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>;
 
  public:
   using executor_type = net::any_io_executor;
@@ -451,46 +470,76 @@ WhenQueued<std::decay_t<F>> when_queued(F&& f) {
   return {std::forward<F>(f)};
 }
 
-// Acquire a permit asynchronously, within `timeout` (zero: the fast path only). Completes with
-// (error_code, PermitGuard): an empty error and a guard holding the permit, or an error and an
-// empty guard. Thread-safe; the handler runs on its associated executor (by default the
-// limiter's strand).
-template <size_t Slots, size_t Waiters, class Rep, class Period, class Token>
-auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, Period> timeout,
-                   Token&& token) {
-  return async_acquire(limiter, timeout, when_queued(slotgate::detail::NobodyToTell{}),
-                       std::forward<Token>(token));
+namespace detail {
+inline WhenQueued<slotgate::detail::NobodyToTell> nobody_to_tell() {
+  return {{}};
 }
+}  // namespace detail
 
-// The same, with a "you are queued" callback (when_queued).
-template <size_t Slots, size_t Waiters, class Rep, class Period, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters>& limiter, std::chrono::duration<Rep, Period> timeout,
+// Acquire a permit asynchronously:
+//
+//   async_acquire(limiter, [timeout,] [Lane(i),] [when_queued(f),] token)
+//
+// within `timeout` (zero: the fast path only; none: until granted, closed or cancelled),
+// queued in lane i (slotgate/lanes.hpp; lane 0 if not named). Completes with (error_code,
+// PermitGuard): an empty error and a guard holding the permit, or an error and an empty guard
+// (invalid_argument for a lane the limiter does not have). Thread-safe; the handler runs on its
+// associated executor (by default the limiter's strand).
+template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, detail::Timeout timeout, Lane lane,
                    WhenQueued<F> on_queued, Token&& token) {
-  using Guard = typename Limiter<Slots, Waiters>::guard_type;
-  const uint64_t ticks = timeout.count() <= 0 ? 0 : Port<Slots, Waiters>::from(timeout);
+  using Guard = typename Limiter<Slots, Waiters, Lanes>::guard_type;
   return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
-      [&limiter, ticks, q = std::move(on_queued)](auto handler) mutable {
-        limiter.port().start(limiter, std::move(handler), true, ticks, q);
+      [&limiter, timeout, lane, q = std::move(on_queued)](auto handler) mutable {
+        limiter.port().start(limiter, std::move(handler), timeout, lane, q);
       },
       token);
 }
 
-// The same with no timeout: granted, closed, or cancelled.
-template <size_t Slots, size_t Waiters, class Token>
-auto async_acquire(Limiter<Slots, Waiters>& limiter, Token&& token) {
-  return async_acquire(limiter, when_queued(slotgate::detail::NobodyToTell{}),
+// The shorter forms: each fills in what it leaves out.
+template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+                   std::chrono::duration<Rep, Period> timeout, Lane lane, WhenQueued<F> on_queued,
+                   Token&& token) {
+  return async_acquire(limiter, detail::Timeout::of(timeout), lane, std::move(on_queued),
                        std::forward<Token>(token));
 }
-
-// The same without a timeout, with a "you are queued" callback (when_queued).
-template <size_t Slots, size_t Waiters, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters>& limiter, WhenQueued<F> on_queued, Token&& token) {
-  using Guard = typename Limiter<Slots, Waiters>::guard_type;
-  return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
-      [&limiter, q = std::move(on_queued)](auto handler) mutable {
-        limiter.port().start(limiter, std::move(handler), false, 0, q);
-      },
-      token);
+template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+                   std::chrono::duration<Rep, Period> timeout, WhenQueued<F> on_queued,
+                   Token&& token) {
+  return async_acquire(limiter, timeout, Lane{}, std::move(on_queued), std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+                   std::chrono::duration<Rep, Period> timeout, Lane lane, Token&& token) {
+  return async_acquire(limiter, timeout, lane, detail::nobody_to_tell(),
+                       std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+                   std::chrono::duration<Rep, Period> timeout, Token&& token) {
+  return async_acquire(limiter, timeout, Lane{}, detail::nobody_to_tell(),
+                       std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Lane lane, WhenQueued<F> on_queued,
+                   Token&& token) {
+  return async_acquire(limiter, detail::Timeout::none(), lane, std::move(on_queued),
+                       std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, WhenQueued<F> on_queued,
+                   Token&& token) {
+  return async_acquire(limiter, Lane{}, std::move(on_queued), std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Lane lane, Token&& token) {
+  return async_acquire(limiter, lane, detail::nobody_to_tell(), std::forward<Token>(token));
+}
+template <size_t Slots, size_t Waiters, size_t Lanes, class Token>
+auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Token&& token) {
+  return async_acquire(limiter, Lane{}, detail::nobody_to_tell(), std::forward<Token>(token));
 }
 
 }  // namespace slotgate::asio

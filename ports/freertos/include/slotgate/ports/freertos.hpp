@@ -353,8 +353,8 @@ class Port {
 namespace slotgate::freertos {
 
 // A limiter on this port: the port has a spot for each of the limiter's ticket records.
-template <size_t MaxSlots, size_t MaxWaiters>
-using Limiter = slotgate::Limiter<Port<MaxWaiters>, MaxSlots, MaxWaiters>;
+template <size_t MaxSlots, size_t MaxWaiters, size_t Lanes = 1>
+using Limiter = slotgate::Limiter<Port<MaxWaiters>, MaxSlots, MaxWaiters, Lanes>;
 
 using slotgate::acquire;
 using slotgate::acquire_for;

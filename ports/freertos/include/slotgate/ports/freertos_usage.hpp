@@ -90,7 +90,7 @@ class UsagePort : public Port<MaxWaiters> {
   std::atomic<uint32_t> requests_{0};
 };
 
-template <size_t MaxSlots, size_t MaxWaiters>
-using UsageLimiter = slotgate::Limiter<UsagePort<MaxWaiters>, MaxSlots, MaxWaiters>;
+template <size_t MaxSlots, size_t MaxWaiters, size_t Lanes = 1>
+using UsageLimiter = slotgate::Limiter<UsagePort<MaxWaiters>, MaxSlots, MaxWaiters, Lanes>;
 
 }  // namespace slotgate::freertos

@@ -289,20 +289,13 @@ using slotgate::acquire;
 using slotgate::acquire_until;
 using slotgate::PermitGuard;
 
-// acquire_until with a std::chrono timeout from now; `on_queued` as in slotgate/acquire.hpp.
-// Blocking; never from a signal handler.
-template <class Limiter, class Rep, class Period, class OnQueued = slotgate::detail::NobodyToTell>
-Status acquire_for(Limiter& limiter, std::chrono::duration<Rep, Period> timeout, Permit& out,
-                   OnQueued&& on_queued = OnQueued{}) noexcept {
-  return slotgate::acquire_for(limiter, Port::from(timeout), out,
-                               static_cast<OnQueued&&>(on_queued));
-}
-
-template <class Limiter, class Rep, class Period, class OnQueued = slotgate::detail::NobodyToTell>
-Status acquire_for(Limiter& limiter, std::chrono::duration<Rep, Period> timeout,
-                   PermitGuard<Limiter>& guard, OnQueued&& on_queued = OnQueued{}) noexcept {
-  return slotgate::acquire_for(limiter, Port::from(timeout), guard,
-                               static_cast<OnQueued&&>(on_queued));
+// acquire_until with a std::chrono timeout from now, into a Permit or a PermitGuard; a Lane
+// and `on_queued` may follow, as in slotgate/acquire.hpp. Blocking; never from a signal
+// handler.
+template <class Limiter, class Rep, class Period, class Into, class... Args>
+Status acquire_for(Limiter& limiter, std::chrono::duration<Rep, Period> timeout, Into& into,
+                   Args&&... args) noexcept {
+  return slotgate::acquire_for(limiter, Port::from(timeout), into, static_cast<Args&&>(args)...);
 }
 
 }  // namespace slotgate::posix
