@@ -64,6 +64,10 @@ class Granter {
       uint32_t idx[Lanes];
       uint32_t word[Lanes];
       const uint32_t live = fronts(host, idx, word);
+      // With lanes, a run that lasts while others keep asking for more ages its waiters at the
+      // freshest time a poll has seen, read after the fronts were taken: a waiter granted
+      // here is judged no earlier than any poll made before it queued. (One lane has no age.)
+      if constexpr (Lanes > 1) now = host.newest(now);
       if (live == 0) {  // no waiter, or the front ones not yet arrived (their enqueue kicks us)
         if (host.admission().finish()) break;
         host.govern(now);
