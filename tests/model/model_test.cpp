@@ -905,6 +905,87 @@ struct LoweredLimitRacesRelease : rl::test_suite<LoweredLimitRacesRelease, 2> {
   }
 };
 
+// Two lanes race a grant: the holder releases while a waiter of each lane enqueues. Each
+// takes the slot once granted and releases it. Nobody polls: every grant comes from a release
+// or an enqueue's own kick, so both are granted (no lost wake-up in either lane); never two
+// at once; and every lane's figures come out whole.
+using LL = Limiter<Port, 1, 2, 2>;
+struct TwoLanesRaceAGrant : rl::test_suite<TwoLanesRaceAGrant, 3> {
+  Port port;
+  LL lim{port};
+  Permit held;
+  rl::atomic<int> holding;
+  void before() {
+    holding($) = 0;
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+      return;
+    }
+    Ticket t;
+    RL_ASSERT(lim.enqueue(2, t, LL::deadline_type::none(), Lane(idx - 1)) == Status::kOk);
+    Permit p;
+    for (;;) {
+      const Status s = lim.claim(t, p);
+      if (s == Status::kOk) break;
+      RL_ASSERT(s == Status::kPending);
+      rl::yield(1, $);
+    }
+    RL_ASSERT(holding.fetch_add(1, rl::mo_relaxed, $) == 0);  // one slot: one holder
+    holding.fetch_sub(1, rl::mo_relaxed, $);
+    RL_ASSERT(lim.release(p, 3) == Status::kOk);
+  }
+  void after() {
+    for (uint32_t l = 0; l < 2; ++l) {
+      LL::lane_snapshot_type s;
+      RL_ASSERT(lim.lane_snapshot(Lane(l), 3, s) == Status::kOk);
+      RL_ASSERT(s.queued == 1 && s.granted == 1 && s.waiting == 0);
+    }
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 0 && s.queued == 0 && s.tickets_outstanding == 0);
+  }
+};
+
+// A cancel in the higher lane races the grant a release makes: whichever wins, the slot is
+// never lost: the lower lane's waiter gets it (from the grant's give-back, or straight).
+struct CancelInAHigherLaneRacesGrant : rl::test_suite<CancelInAHigherLaneRacesGrant, 3> {
+  Port port;
+  LL lim{port};
+  Permit held;
+  Ticket high, low;
+  Status cancelled = Status::kPending;
+  void before() {
+    lim.configure(config(1));
+    RL_ASSERT(lim.try_acquire(1, held) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, low, LL::deadline_type::none(), Lane(0)) == Status::kOk);
+    RL_ASSERT(lim.enqueue(1, high, LL::deadline_type::none(), Lane(1)) == Status::kOk);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      RL_ASSERT(lim.release(held, 2) == Status::kOk);
+    } else if (idx == 1) {
+      for (unsigned n = rl::rand(16); n != 0; --n) rl::yield(1, $);
+      cancelled = lim.cancel(high, 2);
+    } else {
+      Permit p;
+      for (;;) {
+        const Status s = lim.claim(low, p);
+        if (s == Status::kOk) break;
+        RL_ASSERT(s == Status::kPending);
+        rl::yield(1, $);
+      }
+    }
+  }
+  void after() {
+    RL_ASSERT(cancelled == Status::kOk || cancelled == Status::kGrantReturned);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.held == 1 && s.queued == 0 && s.tickets_outstanding == 0);
+  }
+};
+
 template <class Test>
 bool check(const char* name, int iterations) {
   rl::test_params p;
@@ -973,6 +1054,9 @@ int main(int argc, char** argv) {
   run(check<AGrantWakesItsWaiter>("a grant wakes its waiter, and it alone", iterations));
   run(check<LoweredLimitRacesRelease>("a lowered limit races a release, a waiter queued",
                                       iterations));
+  run(check<TwoLanesRaceAGrant>("two lanes race a grant", iterations));
+  run(check<CancelInAHigherLaneRacesGrant>("a cancel in the higher lane races its grant",
+                                           iterations));
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
