@@ -20,7 +20,8 @@ using slotgate::Status;
 using slotgate::Ticket;
 using slotgate::TicketState;
 using Port = slotgate::sim::Port<uint32_t, uint32_t>;  // with a scripted usage source
-using L = slotgate::Limiter<Port, 4, 4>;
+using L1 = slotgate::Limiter<Port, 4, 4>;
+using L3 = slotgate::Limiter<Port, 4, 4, 3>;  // three lanes
 using reference::Model;
 using reference::TState;
 
@@ -49,6 +50,7 @@ Status status_of(Model::Admit a) {
   return Status::kOk;
 }
 
+template <class L>
 struct Run {
   Port port{0xFFFFFFFFu - 3000u};
   L lim{port};
@@ -110,16 +112,18 @@ struct Run {
     }
   }
 
-  void enqueue(bool timed, uint32_t in) {
+  void enqueue(bool timed, uint32_t in, uint32_t lane) {
     Ticket t;
     const auto dl = timed ? L::deadline_type::at_tick(now() + in) : L::deadline_type::none();
-    const Status s = lim.enqueue(now(), t, dl);
+    const Status s = lim.enqueue(now(), t, dl, slotgate::Lane(lane));
     Status want = Status::kOk;
-    if (m.closed)
+    if (lane >= m.lanes)
+      want = Status::kInvalidArgument;
+    else if (m.closed)
       want = Status::kClosed;
     else if (m.outstanding() >= m.max_waiters)
       want = Status::kQueueFull;
-    else if (m.fifo.size() - (m.front_peeked ? 1 : 0) >= m.queue_capacity)
+    else if (m.fifos[lane].size() - (m.front_peeked[lane] ? 1 : 0) >= m.queue_capacity)
       want = Status::kQueueFull;
     AGREE("enqueue status", int(s), int(want));
     if (s != Status::kOk) return;
@@ -128,7 +132,10 @@ struct Run {
     m.ticket_deadline.push_back(timed);
     m.deadline.push_back(now() + in);
     m.ticket_reclaimed.push_back(false);
-    m.fifo.push_back(id);
+    m.ticket_lane.push_back(lane);
+    m.queued_at.push_back(now());
+    ++m.lane_figures[lane].queued;
+    m.fifos[lane].push_back(id);
     tickets.push_back(t);
     m.kick(now());
   }
@@ -188,9 +195,10 @@ struct Run {
     if (permits.empty()) return;
     const int idx = int(k % permits.size());
     Held& h = permits[size_t(idx)];
-    const auto outcome = !rejected   ? L::outcome_type::ok()
-                         : has_retry ? L::outcome_type::rejected_retry_after(retry_after)
-                                     : L::outcome_type::rejected();
+    using Out = typename L::outcome_type;
+    const auto outcome = !rejected   ? Out::ok()
+                         : has_retry ? Out::rejected_retry_after(retry_after)
+                                     : Out::rejected();
     const Status s = lim.release(h.p, now(), outcome);
     if (h.ended == 1) {
       AGREE("second release", int(s), int(Status::kStalePermit));
@@ -237,10 +245,13 @@ struct Run {
         if (!gone) ++i;
       }
     }
-    for (size_t t = 0; t < m.tickets.size(); ++t)
+    for (size_t t = 0; t < m.tickets.size(); ++t) {
       if (m.tickets[t] == TState::Waiting && m.ticket_deadline[t] &&
-          reference::reached(m.deadline[t], now()))
+          reference::reached(m.deadline[t], now())) {
         m.tickets[t] = TState::TimedOut;
+        ++m.lane_figures[m.ticket_lane[t]].timed_out;
+      }
+    }
     m.kick(now());
   }
 
@@ -287,7 +298,25 @@ struct Run {
     const auto s = lim.snapshot();
     AGREE("held", s.held, m.held());
     AGREE("cooling", s.cooling, m.cooling());
-    AGREE("queued", s.queued, uint32_t(m.fifo.size()));
+    AGREE("queued", s.queued, uint32_t(m.queued()));
+    if constexpr (L::kLanes > 1) {
+      for (uint32_t l = 0; l < L::kLanes; ++l) {
+        typename L::lane_snapshot_type ls;
+        AGREE("lane snapshot", int(lim.lane_snapshot(slotgate::Lane(l), now(), ls)), 0);
+        AGREE("lane queued", ls.queued, m.lane_figures[l].queued);
+        AGREE("lane granted", ls.granted, m.lane_figures[l].granted);
+        AGREE("lane timed out", ls.timed_out, m.lane_figures[l].timed_out);
+        AGREE("lane waiting", ls.waiting, uint32_t(m.fifos[l].size()));
+        uint32_t longest = 0;
+        if (!m.fifos[l].empty() && m.front_peeked[l]) {
+          const int t = m.fifos[l].front();
+          const reference::Tick at = m.queued_at[size_t(t)];
+          if (m.tickets[size_t(t)] == TState::Waiting && reference::before(at, now()))
+            longest = now() - at;
+        }
+        AGREE("lane longest wait", ls.longest_wait, longest);
+      }
+    }
     AGREE("tickets outstanding", s.tickets_outstanding, m.outstanding());
     AGREE("effective limit", s.effective_limit, m.lim());
     AGREE("closed", s.closed, m.closed);
@@ -356,12 +385,13 @@ uint8_t byte_at(const uint8_t* data, size_t size, size_t i) {
   return i < size ? data[i] : 0;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+// One run on limiter type L. Byte 8's high bits choose lanes (slotgate/lanes.hpp) when L has
+// three: bits 4..6 the age (0: none, else 3..21 ticks), byte 9's top two bits the minimum shares.
+template <class L>
+void drive(const uint8_t* data, size_t size) {
   static const bool trace = std::getenv("SLOTGATE_FUZZ_TRACE") != nullptr;
-  Run r;
-  L::config_type c;
+  Run<L> r;
+  typename L::config_type c;
   c.limit = size > 0 ? 1 + data[0] % 4 : 2;
   c.cooldown = byte_at(data, size, 1) % 8;
   c.max_hold = byte_at(data, size, 2) % 32;
@@ -397,6 +427,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m.max_lag = c.learn.max_lag;
   m.confirm = c.headroom.foreign_confirm;
   m.published_lim = m.lim();
+  m.set_lanes(uint32_t(L::kLanes));
+  if constexpr (L::kLanes > 1) {
+    typename L::lane_config_type lc;
+    const uint32_t age_code = (byte_at(data, size, 8) >> 4) & 7;
+    lc.age = age_code == 0 ? 0 : 3 * age_code;
+    switch (byte_at(data, size, 9) >> 6) {
+      case 1:
+        lc.share_window = 4;
+        lc.min_share[0] = 1;
+        break;
+      case 2:
+        lc.share_window = 6;
+        lc.min_share[0] = 2;
+        lc.min_share[1] = 1;
+        break;
+      case 3:
+        lc.share_window = 3;
+        lc.min_share[0] = 1;
+        lc.min_share[1] = 1;
+        lc.min_share[2] = 1;
+        break;
+      default:
+        break;
+    }
+    if (r.lim.configure_lanes(lc) != Status::kOk) std::abort();
+    m.age = lc.age;
+    m.share_window = lc.share_window;
+    for (uint32_t k = 0; k < L::kLanes; ++k) m.min_share[k] = lc.min_share[k];
+  }
   for (size_t i = 10; i + 1 < size && r.op < 400; i += 2, ++r.op) {
     const uint8_t code = data[i], arg = data[i + 1];
     switch (code % 19) {
@@ -404,11 +463,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1:
         r.try_acquire();
         break;
-      case 2:
-        r.enqueue(false, 0);
+      case 2:  // lane arg % 3 with lanes; else lane 0, or now and then one it does not have
+        r.enqueue(false, 0, L::kLanes > 1 ? arg % 3 : (arg == 0xFE ? 1 : 0));
         break;
       case 3:
-        r.enqueue(true, arg % 40);
+        r.enqueue(true, arg % 40, L::kLanes > 1 ? (arg / 40) % 3 : 0);
         break;
       case 4:
         r.claim_or_cancel(arg, false);
@@ -456,5 +515,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (trace) r.trace(code % 19, arg);  // SLOTGATE_FUZZ_TRACE=1: one line per operation
     r.compare();
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (byte_at(data, size, 8) & 0x80)
+    drive<L3>(data, size);
+  else
+    drive<L1>(data, size);
   return 0;
 }

@@ -67,12 +67,37 @@ struct Model {
   bool closed = false, pause_bit = false;
   Tick paused_until = 0;
   std::vector<Session> sessions;
-  std::deque<int> fifo;         // ticket ids, dead ones included until popped
+  // Lanes (slotgate/lanes.hpp): a FIFO per lane of ticket ids, dead ones included until
+  // popped; each ticket's lane and queue time; aging and minimum shares; per-lane figures.
+  uint32_t lanes = 1;
+  std::vector<std::deque<int>> fifos = std::vector<std::deque<int>>(1);
+  std::vector<bool> front_peeked = std::vector<bool>(1);  // the granter took the front out
+  std::vector<uint32_t> ticket_lane;
+  std::vector<Tick> queued_at;
+  Tick age = 0;
+  uint32_t share_window = 0, given = 0;
+  std::vector<uint32_t> min_share, got;
+  struct LaneFigures {
+    uint64_t queued = 0, granted = 0, timed_out = 0;
+  };
+  std::vector<LaneFigures> lane_figures = std::vector<LaneFigures>(1);
+  void set_lanes(uint32_t n) {
+    lanes = n;
+    fifos.assign(n, {});
+    front_peeked.assign(n, false);
+    min_share.assign(n, 0);
+    got.assign(n, 0);
+    lane_figures.assign(n, {});
+  }
+  size_t queued() const {
+    size_t n = 0;
+    for (auto& f : fifos) n += f.size();
+    return n;
+  }
   std::vector<TState> tickets;  // by ticket id
   std::vector<bool> ticket_deadline;
   std::vector<Tick> deadline;
   std::vector<bool> ticket_reclaimed;  // granted, then its slot reclaimed before the claim
-  bool front_peeked = false;  // the granter has taken the front entry out of the ring to look
 
   // The usage gate.
   Tick max_age = 0, lag = 0, tail = 0, staleness = 0;
@@ -431,7 +456,7 @@ struct Model {
   Admit admit(Tick now, bool from_queue) {
     for (;;) {
       if (closed) return Admit::Closed;
-      if (!from_queue && !fifo.empty()) return Admit::WaitersAhead;
+      if (!from_queue && queued() != 0) return Admit::WaitersAhead;
       if (pause_bit) {
         if (reached(paused_until, now)) {
           pause_bit = false;
@@ -451,22 +476,73 @@ struct Model {
       return Admit::Yes;
     }
   }
-  // Grant queued tickets in order while admission allows; dead entries at the front go.
+  // Grant queued tickets while admission allows: each pass drops every lane's dead front
+  // entries, then serves the lane the rules pick (README, "Lanes").
   void grant_waiters(Tick now) {
-    while (!fifo.empty()) {
-      const int t = fifo.front();
-      front_peeked = true;
-      if (tickets[size_t(t)] != TState::Waiting) {
-        fifo.pop_front();
-        front_peeked = false;
-        continue;
+    for (;;) {
+      std::vector<bool> live(lanes, false);
+      bool any = false;
+      for (uint32_t l = 0; l < lanes; ++l) {
+        while (!fifos[l].empty()) {
+          front_peeked[l] = true;
+          if (tickets[size_t(fifos[l].front())] == TState::Waiting) {
+            live[l] = any = true;
+            break;
+          }
+          fifos[l].pop_front();
+          front_peeked[l] = false;
+        }
       }
+      if (!any) return;
+      const uint32_t l = pick(live, now);
       if (admit(now, true) != Admit::Yes) return;
-      fifo.pop_front();
-      front_peeked = false;
+      const int t = fifos[l].front();
+      fifos[l].pop_front();
+      front_peeked[l] = false;
       tickets[size_t(t)] = TState::Granted;
+      ++lane_figures[l].granted;
+      if (share_window != 0) {
+        ++got[l];
+        if (++given >= share_window) {
+          given = 0;
+          std::fill(got.begin(), got.end(), 0u);
+        }
+      }
       grant(now, t);
     }
+  }
+  // The lane served next: the lanes owed part of their minimum share when the window's grants
+  // left are no more than what they are owed; else every live lane. Among them, the highest
+  // after aging (one lane up per `age` waited, up to the top), then the one queued first, then
+  // the higher lane.
+  uint32_t pick(const std::vector<bool>& live, Tick now) const {
+    std::vector<bool> from = live;
+    if (share_window != 0) {
+      uint32_t owed = 0;
+      std::vector<bool> owes(lanes, false);
+      for (uint32_t l = 0; l < lanes; ++l) {
+        if (!live[l] || min_share[l] <= got[l]) continue;
+        owed += min_share[l] - got[l];
+        owes[l] = true;
+      }
+      if (owed != 0 && owed >= share_window - given) from = owes;
+    }
+    int best = -1;
+    uint32_t best_rank = 0;
+    Tick best_at = 0;
+    for (uint32_t l = lanes; l-- > 0;) {
+      if (!from[l]) continue;
+      const Tick at = queued_at[size_t(fifos[l].front())];
+      uint32_t rank = l;
+      if (age != 0 && before(at, now))
+        rank = std::min<uint64_t>(lanes - 1, l + uint64_t(Tick(now - at)) / age);
+      if (best < 0 || rank > best_rank || (rank == best_rank && before(at, best_at))) {
+        best = int(l);
+        best_rank = rank;
+        best_at = at;
+      }
+    }
+    return uint32_t(best);
   }
   // A kick: the granter looks, then grants, at the freshest time a poll has seen.
   void kick(Tick now) {
@@ -477,7 +553,7 @@ struct Model {
   // Lowering occupancy runs the granter only when someone is queued, or a lowered limit waits
   // for records above it to free.
   void lowered(Tick now) {
-    if (!fifo.empty() || shrink) kick(now);
+    if (queued() != 0 || shrink) kick(now);
   }
   // A new session granted at `now`; the half-open probe if half-open.
   void grant(Tick now, int ticket) {
