@@ -65,7 +65,7 @@ void Engine::next_want(uint32_t agent) {
   if (s_.burst_period > 0) {
     t = (now_ / s_.burst_period + 1) * s_.burst_period + draw(a.rng, s_.burst_jitter);
   } else {
-    t = now_ + draw(a.rng, s_.think);
+    t = now_ + draw(a.rng, interactive(agent) ? s_.interactive_think : s_.think);
   }
   a.want_at = t;
   push(t, Ev::kWant, agent);
@@ -106,6 +106,7 @@ void Engine::handle(const Event& e) {
       --grants_in_flight_;
       Agent& a = agents_[e.who];
       waits_.push_back(now_ - a.want_at);
+      class_waits_[interactive(e.who) ? 1 : 0].push_back(now_ - a.want_at);
       if (!upstream_admits(now_)) {
         ++r_.rejections_429;
         r_.rejected_at.push_back(now_);
@@ -115,7 +116,7 @@ void Engine::handle(const Event& e) {
       }
       ++pending_in_;
       const Tick lag_in = draw(a.rng, s_.lag_in);
-      const Tick gen = draw(a.rng, s_.generation);
+      const Tick gen = draw(a.rng, interactive(e.who) ? s_.interactive_generation : s_.generation);
       const Tick lag_out = draw(a.rng, s_.lag_out);
       push(now_ + lag_in, Ev::kCountUp);
       busy_integral_ += double(ours_generating_) * double(now_ - busy_since_);
@@ -203,18 +204,26 @@ Result Engine::run() {
   const double minutes = double(s_.duration) / 60000.0;
   r_.throughput_per_min = double(r_.completed) / minutes;
   r_.utilization = busy_integral_ / (double(s_.cap) * double(s_.duration));
-  if (!waits_.empty()) {
-    std::vector<Tick> w = waits_;
-    auto pct = [&](double p) {
-      const size_t k = std::min(w.size() - 1, size_t(p * double(w.size() - 1) + 0.5));
-      std::nth_element(w.begin(), w.begin() + long(k), w.end());
-      return double(w[k]);
-    };
-    r_.wait_p50_ms = pct(0.50);
-    r_.wait_p99_ms = pct(0.99);
-    r_.wait_max_ms = double(*std::max_element(w.begin(), w.end()));
+  percentiles(waits_, r_.wait_p50_ms, r_.wait_p99_ms, r_.wait_max_ms);
+  r_.classes = s_.interactive > 0;
+  for (int c = 0; c < 2; ++c) {
+    ClassWaits& k = r_.by_class[c];
+    k.granted = class_waits_[c].size();
+    percentiles(class_waits_[c], k.p50_ms, k.p99_ms, k.max_ms);
   }
   return r_;
+}
+
+void Engine::percentiles(std::vector<Tick> w, double& p50, double& p99, double& max) {
+  if (w.empty()) return;
+  auto pct = [&](double p) {
+    const size_t k = std::min(w.size() - 1, size_t(p * double(w.size() - 1) + 0.5));
+    std::nth_element(w.begin(), w.begin() + long(k), w.end());
+    return double(w[k]);
+  };
+  p50 = pct(0.50);
+  p99 = pct(0.99);
+  max = double(*std::max_element(w.begin(), w.end()));
 }
 
 Result run(const Scenario& s, Strategy& strategy) {

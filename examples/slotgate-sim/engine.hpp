@@ -50,6 +50,12 @@ struct Point {
   uint32_t count;
 };
 
+// Waits of one class of callers (Scenario::interactive).
+struct ClassWaits {
+  uint64_t granted = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+};
+
 struct Result {
   std::string scenario;
   std::string strategy;
@@ -66,6 +72,9 @@ struct Result {
   // the same times whatever the strategy; the difference between strategies is the strategy's.
   uint64_t foreign_429s = 0;
   uint64_t foreign_completed = 0;
+  // With two classes: [0] batch, [1] interactive.
+  bool classes = false;
+  ClassWaits by_class[2];
   std::vector<Point> trace;  // the upstream's count at each change
   std::vector<Tick> rejected_at;
 };
@@ -78,6 +87,8 @@ class Engine {
   // ---- for strategies ----
   Tick now() const { return now_; }
   const Scenario& scenario() const { return s_; }
+  // What an operator knows of a caller: whether it is interactive (Scenario::interactive).
+  bool interactive(uint32_t agent) const { return agent < s_.interactive; }
   void grant(uint32_t agent);  // admit: the agent sends its request at this instant
   void wake_at(Tick t);
   void fetch_usage();  // answered through Strategy::usage after poll_latency
@@ -132,6 +143,7 @@ class Engine {
   bool upstream_admits(Tick t);  // a request arrives now: admitted, or a 429
   void counted_changed();
   void handle(const Event& e);
+  static void percentiles(std::vector<Tick> w, double& p50, double& p99, double& max);
 
   const Scenario s_;
   Strategy& strategy_;
@@ -152,6 +164,7 @@ class Engine {
   double busy_integral_ = 0;
   Tick busy_since_ = 0;
   std::vector<Tick> waits_;
+  std::vector<Tick> class_waits_[2];
   Result r_;
 };
 

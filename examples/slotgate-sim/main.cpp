@@ -24,7 +24,9 @@ int usage(std::ostream& out, int code) {
   for (const auto& p : sim::preset_names()) out << " " << p;
   out << "\nstrategies:";
   for (const auto& s : sim::strategy_names()) out << " " << s;
-  out << "\nWith no scenario given, runs the 'default' preset.\n";
+  out << " (and, when named:";
+  for (const auto& s : sim::extra_strategy_names()) out << " " << s;
+  out << ")\nWith no scenario given, runs the 'default' preset.\n";
   return code;
 }
 

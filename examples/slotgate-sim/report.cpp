@@ -26,6 +26,7 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
   if (s.penalty == Penalty::kShrink)
     out << ", cap shrinks for " << s.penalty_duration << " ms after a 429";
   if (s.burst_period) out << ", bursts every " << s.burst_period << " ms";
+  if (s.interactive) out << ", " << s.interactive << " of them interactive";
   out << ", " << s.duration / 1000 << " s\n";
   char line[256];
   const bool shared = s.foreign_clients > 0;
@@ -47,17 +48,31 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
     }
     out << "\n";
   }
+  if (s.interactive == 0) return;
+  std::snprintf(line, sizeof line, "  %-13s %27s   %27s", "wait by class",
+                "interactive: p50    p99    max", "batch: p50     p99     max");
+  out << line << "\n";
+  for (const Result& r : rows) {
+    const ClassWaits& i = r.by_class[1];
+    const ClassWaits& b = r.by_class[0];
+    std::snprintf(line, sizeof line, "  %-13s %11.0fms %6.0fms %6.0fms   %9.0fms %6.0fms %6.0fms",
+                  r.strategy.c_str(), i.p50_ms, i.p99_ms, i.max_ms, b.p50_ms, b.p99_ms, b.max_ms);
+    out << line << "\n";
+  }
 }
 
 void write_csv(std::ostream& out, const std::vector<Result>& rows) {
   out << "scenario,strategy,rejections_429,completed,throughput_per_min,utilization,"
-         "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed\n";
+         "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed,"
+         "interactive_wait_p50_ms,interactive_wait_p99_ms,batch_wait_p50_ms,batch_wait_p99_ms\n";
   for (const Result& r : rows) {
     out << r.scenario << "," << r.strategy << "," << r.rejections_429 << "," << r.completed << ","
         << fmt("%.2f", r.throughput_per_min) << "," << fmt("%.4f", r.utilization) << ","
         << fmt("%.0f", r.wait_p50_ms) << "," << fmt("%.0f", r.wait_p99_ms) << ","
         << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "," << r.foreign_429s << ","
-        << r.foreign_completed << "\n";
+        << r.foreign_completed << "," << fmt("%.0f", r.by_class[1].p50_ms) << ","
+        << fmt("%.0f", r.by_class[1].p99_ms) << "," << fmt("%.0f", r.by_class[0].p50_ms) << ","
+        << fmt("%.0f", r.by_class[0].p99_ms) << "\n";
   }
 }
 

@@ -8,8 +8,8 @@
 namespace sim {
 
 std::vector<std::string> preset_names() {
-  return {"default", "long-lag", "stale-usage", "foreign",       "bursty",
-          "large",   "penalty",  "crowd",       "lagging-cache", "late-count"};
+  return {"default", "long-lag", "stale-usage",   "foreign",    "bursty",   "large",
+          "penalty", "crowd",    "lagging-cache", "late-count", "two-class"};
 }
 
 bool preset(const std::string& name, Scenario& s) {
@@ -70,6 +70,16 @@ bool preset(const std::string& name, Scenario& s) {
   // An upstream that starts counting a session up to 1.5 s after it begins.
   if (name == "late-count") {
     s.lag_in = {500, 1500};
+    return true;
+  }
+  // Two classes of callers on one key: 4 interactive agents (a person waits on each short
+  // session) and 12 batch agents that always want another long one, so the queue is never
+  // empty. A FIFO makes the interactive ones wait behind the batch; lanes need not.
+  if (name == "two-class") {
+    s.agents = 16;
+    s.interactive = 4;
+    s.think = {0, 500};
+    s.generation = {4000, 12000};
     return true;
   }
   return false;
@@ -216,10 +226,24 @@ bool load_scenario(const std::string& path, Scenario& s, std::string& error) {
       ok = number(val, s.penalty_duration, why);
     } else if (key == "retry_after_ms") {
       ok = number(val, s.retry_after, why);
+    } else if (key == "interactive_agents") {
+      ok = number(val, n, why);
+      s.interactive = static_cast<uint32_t>(n);
+    } else if (key == "interactive_think_ms") {
+      ok = range(val, s.interactive_think, why);
+    } else if (key == "interactive_generation_ms") {
+      ok = range(val, s.interactive_generation, why);
+      if (ok && s.interactive_generation.lo == 0) return fail(key, "a session lasts at least 1 ms");
     } else {
       return fail(key, "unknown key");
     }
     if (!ok) return fail(key, why);
+  }
+  if (s.interactive > s.agents) {
+    std::ostringstream o;
+    o << path << ": interactive_agents: more than agents (" << s.agents << ")";
+    error = o.str();
+    return false;
   }
   return true;
 }

@@ -38,6 +38,11 @@ struct Scenario {
   Penalty penalty = Penalty::kNone;
   Tick penalty_duration = 0;  // how long a penalty lasts after a 429
   Tick retry_after = 0;       // the Retry-After a 429 carries (0: none)
+  // Two classes of callers: agents 0 .. interactive-1 are interactive (short sessions, long
+  // pauses: a person waiting), the rest batch (think and generation above). 0: one class.
+  uint32_t interactive = 0;
+  Range interactive_think{3000, 15000};
+  Range interactive_generation{500, 2000};
 };
 
 // The named presets, in the order --all-presets runs them.

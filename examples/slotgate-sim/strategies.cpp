@@ -135,22 +135,27 @@ class PollOne : public Strategy {
   Tick repoll_at_ = 0;
 };
 
-// The library, configured as a new user would: see start().
+// The library, configured as a new user would: see start(). With two lanes an interactive
+// caller queues in the higher one (an operator knows which callers a person waits on); with
+// one, every caller shares the FIFO ("slotgate-fifo", to show what lanes change).
+template <size_t Lanes>
 class Slotgate : public Strategy {
   using Port = slotgate::sim::Port<uint64_t, uint64_t>;
-  using L = slotgate::Limiter<Port, 64, 1024>;
+  using L = slotgate::Limiter<Port, 64, 1024, Lanes>;
 
  public:
-  std::string name() const override { return "slotgate"; }
+  std::string name() const override { return Lanes > 1 ? "slotgate" : "slotgate-fifo"; }
   void start(Engine& e) override {
     const Scenario& s = e.scenario();
     port_.set(e.now());
     // What an operator knows: the cap, and what the provider documents — here, how stale its
     // usage endpoint may serve (readings may miss sessions started that long before them).
     // Everything else is the library's recommended setting; lags are learned.
-    L::config_type c = L::config_type::recommended(s.cap, 1000);  // ticks are milliseconds
+    auto c = L::config_type::recommended(s.cap, 1000);  // ticks are milliseconds
     c.gate.staleness = s.staleness;
     lim_.configure(c);
+    if constexpr (Lanes > 1)
+      lim_.configure_lanes(L::lane_config_type::recommended(1000));  // aging after 10 s
     permits_.resize(s.agents);
     fetch(e);  // a first reading before anyone is admitted
   }
@@ -162,16 +167,20 @@ class Slotgate : public Strategy {
       e.grant(agent);
     } else {
       slotgate::Ticket t;
-      if (lim_.enqueue(e.now(), t) == slotgate::Status::kOk) waiting_.push_back({agent, t});
+      const uint32_t lane = Lanes > 1 && e.interactive(agent) ? 1 : 0;
+      if (lim_.enqueue(e.now(), t, L::deadline_type::none(), slotgate::Lane(lane)) ==
+          slotgate::Status::kOk)
+        waiting_[lane].push_back({agent, t});
     }
     settle(e);
   }
   void release(Engine& e, uint32_t agent, bool rejected, Tick retry_after) override {
     port_.set(e.now());
     if (rejected && std::getenv("SLOTGATE_SIM_TRACE") != nullptr) trace(e, "429");
-    const auto outcome = !rejected         ? L::outcome_type::ok()
-                         : retry_after > 0 ? L::outcome_type::rejected_retry_after(retry_after)
-                                           : L::outcome_type::rejected();
+    using Out = typename L::outcome_type;
+    const auto outcome = !rejected         ? Out::ok()
+                         : retry_after > 0 ? Out::rejected_retry_after(retry_after)
+                                           : Out::rejected();
     lim_.release(permits_[agent], e.now(), outcome);
     settle(e);
   }
@@ -240,12 +249,14 @@ class Slotgate : public Strategy {
   void settle(Engine& e) {
     port_.set(e.now());
     const auto r = lim_.poll(e.now());
-    while (!waiting_.empty()) {
-      slotgate::Permit p;
-      if (lim_.claim(waiting_.front().second, p) != slotgate::Status::kOk) break;  // FIFO
-      permits_[waiting_.front().first] = p;
-      e.grant(waiting_.front().first);
-      waiting_.pop_front();
+    for (auto& lane : waiting_) {
+      while (!lane.empty()) {
+        slotgate::Permit p;
+        if (lim_.claim(lane.front().second, p) != slotgate::Status::kOk) break;  // FIFO
+        permits_[lane.front().first] = p;
+        e.grant(lane.front().first);
+        lane.pop_front();
+      }
     }
     if (port_.refresh_requests() != seen_requests_) {
       seen_requests_ = port_.refresh_requests();
@@ -261,7 +272,7 @@ class Slotgate : public Strategy {
   Port port_{0};
   L lim_{port_};
   std::vector<slotgate::Permit> permits_;
-  std::deque<std::pair<uint32_t, slotgate::Ticket>> waiting_;
+  std::deque<std::pair<uint32_t, slotgate::Ticket>> waiting_[Lanes];  // per lane, FIFO
   uint64_t seen_requests_ = 0;
   bool fetching_ = false;
   bool wake_set_ = false;
@@ -299,11 +310,16 @@ std::vector<std::string> strategy_names() {
   return {"semaphore", "cooldown", "poll-one", "slotgate", "oracle"};
 }
 
+std::vector<std::string> extra_strategy_names() {
+  return {"slotgate-fifo"};
+}
+
 std::unique_ptr<Strategy> make_strategy(const std::string& name) {
   if (name == "semaphore") return std::make_unique<Semaphore>();
   if (name == "cooldown") return std::make_unique<Cooldown>();
   if (name == "poll-one") return std::make_unique<PollOne>();
-  if (name == "slotgate") return std::make_unique<Slotgate>();
+  if (name == "slotgate") return std::make_unique<Slotgate<2>>();
+  if (name == "slotgate-fifo") return std::make_unique<Slotgate<1>>();
   if (name == "oracle") return std::make_unique<Oracle>();
   return nullptr;
 }

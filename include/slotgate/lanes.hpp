@@ -37,10 +37,12 @@ struct LaneConfig {
   // sum may not exceed share_window.
   uint32_t min_share[Lanes] = {};
 
-  // Aging after 10 s, no minimum shares, on a clock of `ticks_per_second`.
+  // Aging after a minute, no minimum shares, on a clock of `ticks_per_second`: longer than a
+  // batch caller's usual wait on a busy LLM key (so interactive callers keep going first), short
+  // enough that a lower lane waits at most about (Lanes - 1) minutes behind a busy higher one.
   static constexpr LaneConfig recommended(uint64_t ticks_per_second) noexcept {
     LaneConfig c;
-    c.age = static_cast<Tick>(10u * ticks_per_second);
+    c.age = static_cast<Tick>(60u * ticks_per_second);
     return c;
   }
 };

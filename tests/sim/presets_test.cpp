@@ -145,5 +145,27 @@ TEST(Presets, TheOracleCostsTheOtherClientDearly) {
   EXPECT_LT(r["oracle"].foreign_completed, r["slotgate"].foreign_completed);
 }
 
+TEST(Presets, LanesServeInteractiveCallersFirstWithoutStarvingBatch) {
+  // Interactive callers in the higher lane wait a fraction of what they wait in one FIFO
+  // (slotgate-fifo: the same library, one lane), and batch callers still get through.
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE(seed);
+    Scenario s;
+    ASSERT_TRUE(preset("two-class", s));
+    s.seed = seed;
+    auto lanes = make_strategy("slotgate");
+    auto fifo = make_strategy("slotgate-fifo");
+    const Result with = run(s, *lanes);
+    const Result without = run(s, *fifo);
+    ASSERT_TRUE(with.classes && without.classes);
+    EXPECT_LT(with.by_class[1].p50_ms * 4, without.by_class[1].p50_ms);
+    EXPECT_LT(with.by_class[1].p99_ms * 2, without.by_class[1].p99_ms);
+    EXPECT_GT(with.by_class[0].granted, without.by_class[0].granted / 2);
+    EXPECT_LT(with.by_class[0].max_ms, 60000.0);  // within the recommended age
+    EXPECT_EQ(with.rejections_429, 0u);
+    EXPECT_GE(with.throughput_per_min, 0.95 * without.throughput_per_min);
+  }
+}
+
 }  // namespace
 }  // namespace sim

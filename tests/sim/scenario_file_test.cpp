@@ -38,7 +38,10 @@ TEST(ScenarioFile, LoadsEveryKey) {
                                  "burst_jitter_ms = 0..100\n"
                                  "penalty = shrink\n"
                                  "penalty_ms = 30000\n"
-                                 "retry_after_ms = 5000\n");
+                                 "retry_after_ms = 5000\n"
+                                 "interactive_agents = 5\n"
+                                 "interactive_think_ms = 1000..9000\n"
+                                 "interactive_generation_ms = 200..800\n");
   Scenario s;
   std::string error;
   ASSERT_TRUE(load_scenario(path, s, error)) << error;
@@ -53,6 +56,9 @@ TEST(ScenarioFile, LoadsEveryKey) {
   EXPECT_EQ(s.foreign_clients, 2u);
   EXPECT_EQ(s.penalty, Penalty::kShrink);
   EXPECT_EQ(s.retry_after, 5000u);
+  EXPECT_EQ(s.interactive, 5u);
+  EXPECT_EQ(s.interactive_think.hi, 9000u);
+  EXPECT_EQ(s.interactive_generation.lo, 200u);
 }
 
 // Each case has its own name and file: ctest runs every case in its own process, in parallel.
@@ -89,7 +95,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"InvertedRange", "think_ms = 500..100\n", ":1: think_ms: range upper bound below"},
         Bad{"NoEquals", "cap 4\n", ":1: cap 4: expected 'key = value'"},
         Bad{"UnknownPenalty", "penalty = maybe\n", ":1: penalty: one of none, shrink, refuse"},
-        Bad{"NotANumber", "seed = 12abc\n", ":1: seed: not a whole number"}),
+        Bad{"NotANumber", "seed = 12abc\n", ":1: seed: not a whole number"},
+        Bad{"MoreInteractiveThanAgents", "agents = 2\ninteractive_agents = 3\n",
+            " interactive_agents: more than agents (2)"}),
     [](const ::testing::TestParamInfo<Bad>& p) { return std::string(p.param.name); });
 
 }  // namespace
