@@ -16,7 +16,8 @@
 namespace {
 
 using Port = slotgate::sim::Port<uint32_t, uint32_t>;
-using L = slotgate::Limiter<Port, 8, 16>;
+using L1 = slotgate::Limiter<Port, 8, 16>;
+using L3 = slotgate::Limiter<Port, 8, 16, 3>;  // with lanes
 using slotgate::Permit;
 using slotgate::Status;
 using slotgate::Ticket;
@@ -33,8 +34,9 @@ void check(bool ok, const char* what) {
 }
 
 // Every operation of the limiter, on a clock that crosses its wraparound.
+template <class L>
 void scenario(L& lim, Port& port) {
-  L::config_type c;
+  typename L::config_type c;
   c.limit = 2;
   c.cooldown = 100;
   c.max_hold = 1000;
@@ -46,8 +48,19 @@ void scenario(L& lim, Port& port) {
   check(lim.try_acquire(port.now(), x) == Status::kNoSlot, "no slot");
   Ticket t1, t2;
   check(lim.enqueue(port.now(), t1) == Status::kOk, "enqueue t1");
-  check(lim.enqueue(port.now(), t2, L::deadline_type::at_tick(port.now() + 10)) == Status::kOk,
-        "enqueue t2");
+  check(lim.enqueue(port.now(), t2, L::deadline_type::at_tick(port.now() + 10),
+                    slotgate::Lane(L::kLanes - 1)) == Status::kOk,
+        "enqueue t2 (in the top lane)");
+  if constexpr (L::kLanes > 1) {
+    auto lanes = L::lane_config_type::recommended(1000);
+    lanes.share_window = 4;
+    lanes.min_share[0] = 1;
+    check(lim.configure_lanes(lanes) == Status::kOk, "configure_lanes");
+    typename L::lane_snapshot_type ls;
+    check(lim.lane_snapshot(slotgate::Lane(L::kLanes - 1), port.now(), ls) == Status::kOk &&
+              ls.waiting == 1,
+          "lane_snapshot");
+  }
   check(lim.release(a, port.now()) == Status::kOk, "release a");
   check(lim.release(a, port.now()) == Status::kStalePermit, "double release");
   port.advance(100);
@@ -80,9 +93,11 @@ void scenario(L& lim, Port& port) {
 int main(int argc, char** argv) {
   const bool allocate_once = argc > 1 && strcmp(argv[1], "--allocate-once") == 0;
   static Port port(0xFFFFFFFFu - 1000u);
-  static L lim(port);
+  static L1 lim(port);
   static Port port2(0);
-  static L lim2(port2);
+  static L1 lim2(port2);
+  static Port port3(0xFFFFFFFFu - 1000u);
+  static L3 lim3(port3);
   std::atomic<int> go{0};
   std::thread helper([&] {
     while (go.load() == 0) {
@@ -102,6 +117,7 @@ int main(int argc, char** argv) {
   }
   go.store(1);
   scenario(lim, port);
+  scenario(lim3, port3);
   for (int i = 0; i < 10000; ++i) {
     Ticket t;
     if (lim2.enqueue(port2.now(), t) == Status::kOk) lim2.cancel(t, port2.now());
