@@ -84,8 +84,10 @@ Status acquire_or_enqueue(Limiter& limiter, typename Limiter::tick_type now,
                           typename Limiter::deadline_type deadline, Permit& out, Ticket& ticket,
                           Lane lane = Lane{}) noexcept {
   ticket = Ticket{};
-  out = Permit{};
-  if (lane.index >= Limiter::kLanes) return Status::kInvalidArgument;  // even with a slot free
+  if (lane.index >= Limiter::kLanes) {  // even with a slot free
+    out = Permit{};
+    return Status::kInvalidArgument;
+  }
   Status s = limiter.try_acquire(now, out);
   if (s == Status::kOk || !is_transient(s)) return s;
   if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
