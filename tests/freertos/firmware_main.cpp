@@ -5,6 +5,8 @@
 //   order     four tasks of priorities 2, 4, 1, 3 queue in that order behind a held slot and
 //             are granted in that order (the queue decides, not the scheduler); each grant
 //             notifies its task alone
+//   lanes     the same four tasks queue in two lanes (odd ones in the higher) and are granted
+//             the higher lane first, each lane in the order queued
 //   timeout   a task that times out while queued leaves no slot and no ticket behind
 //   gate      a task waits while the usage source (fed by its own task) reports the upstream
 //             at its cap, and is granted by the limiter's own re-poll once it reports room
@@ -49,6 +51,8 @@ static_assert(slotgate::PortTraits<rt::Port<8>>::targeted_wakeups, "a wake-up pe
 
 rt::Port<8> g_order_port;
 L g_order(g_order_port);  // limit 1: order, wake-ups, timeouts
+rt::Port<8> g_lanes_port;
+rt::Limiter<4, 8, 2> g_lanes(g_lanes_port);  // limit 1, two lanes
 rt::Port<8> g_stress_port;
 L g_stress(g_stress_port);  // limit kStressLimit, with the interrupt
 rt::UsagePort<8> g_gate_port;
@@ -71,7 +75,7 @@ struct Census {
 };
 Census g_order_census, g_stress_census, g_gate_census;
 
-enum Command : uint32_t { kOrder = 1, kTimeout, kGate, kStress };
+enum Command : uint32_t { kOrder = 1, kLanes, kTimeout, kGate, kStress };
 
 TaskHandle_t g_controller = nullptr;
 TaskHandle_t g_workers[kWorkers] = {};
@@ -80,6 +84,9 @@ std::atomic<uint32_t> g_bad{0};  // a status no check expected
 // order
 std::atomic<uint32_t> g_order_log[kWorkers];
 std::atomic<uint32_t> g_order_len{0};
+// lanes
+std::atomic<uint32_t> g_lanes_log[kWorkers];
+std::atomic<uint32_t> g_lanes_len{0};
 // timeout
 std::atomic<Status> g_timeout_status{Status::kOk};
 std::atomic<uint32_t> g_timeout_told{0};  // "you are queued" calls, and in which task
@@ -117,6 +124,18 @@ void order_run(uint32_t w) {
   g_order_census.release();
   if (g_order.release(p, rt::Port<8>::now()) != Status::kOk) g_bad.fetch_add(1);
 }
+
+void lanes_run(uint32_t w) {
+  rt::PermitGuard<rt::Limiter<4, 8, 2>> guard;
+  if (rt::acquire(g_lanes, guard, slotgate::Lane(w % 2)) != Status::kOk) {
+    g_bad.fetch_add(1);
+    return;
+  }
+  g_order_census.grant(1);
+  g_lanes_log[g_lanes_len.fetch_add(1) % kWorkers].store(w);
+  vTaskDelay(2);
+  g_order_census.release();
+}  // the guard releases
 
 void timeout_run() {
   Permit p;
@@ -170,6 +189,9 @@ void worker(void* arg) {
     switch (command) {
       case kOrder:
         order_run(w);
+        break;
+      case kLanes:
+        lanes_run(w);
         break;
       case kTimeout:
         timeout_run();
@@ -259,6 +281,31 @@ void order_check(Checker& check) {
   check(g_order_port.woken() == kWorkers, "order: each task woke once, by its grant");
   check(g_order_census.over.load() == 0, "order: never more than the limit held");
   check(g_order_port.waiting() == 0, "order: the waiter table is empty");
+}
+
+void lanes_check(Checker& check) {
+  rt::Limiter<4, 8, 2>::config_type c;
+  c.limit = 1;
+  check(g_lanes.configure(c) == Status::kOk, "lanes: configure");
+  Permit held;
+  check(g_lanes.try_acquire(now(), held) == Status::kOk, "lanes: the controller takes the slot");
+  g_order_census.grant(1);
+  for (uint32_t w = 0; w < kWorkers; ++w) {
+    command(w, kLanes);
+    const bool queued = wait_until([&] { return g_lanes_port.blocked() == w + 1; }, 100);
+    check(queued, "lanes: each task queues and blocks in turn");
+  }
+  g_order_census.release();
+  check(g_lanes.release(held, now()) == Status::kOk, "lanes: release the controller's slot");
+  check(await_done(kWorkers, 500), "lanes: every task is granted and done");
+  // Workers 1 and 3 queued in lane 1, 0 and 2 in lane 0: 1, 3, then 0, 2.
+  const uint32_t want[kWorkers] = {1, 3, 0, 2};
+  bool ordered = g_lanes_len.load() == kWorkers;
+  for (uint32_t i = 0; i < kWorkers && ordered; ++i) ordered = g_lanes_log[i].load() == want[i];
+  check(ordered, "lanes: the higher lane first, each lane in the order queued");
+  check(g_lanes_port.woken() == kWorkers, "lanes: each task woke once, by its grant");
+  check(g_order_census.over.load() == 0, "lanes: never more than the limit held");
+  check(g_lanes.snapshot().tickets_outstanding == 0, "lanes: no ticket left behind");
 }
 
 void timeout_check(Checker& check) {
@@ -366,6 +413,7 @@ void stress_check(Checker& check) {
 void controller(void*) {
   Checker check;
   order_check(check);
+  lanes_check(check);
   timeout_check(check);
   gate_check(check);
   stress_check(check);
