@@ -237,6 +237,17 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
       {"usage_staleness_ms", number(c.usage_staleness_ms, 0, 600000)},
       {"usage_max_age_ms", number(c.usage_max_age_ms, 1, 3600000)},
       {"passive_header", header_name(c.passive_header)},
+      {"priority_header", header_name(c.priority_header)},
+      {"priority_value",
+       [&](const std::string& v, std::string& why) {
+         if (v.empty()) {
+           why = "empty";
+           return false;
+         }
+         c.priority_value = v;
+         return true;
+       }},
+      {"priority_age_ms", number(c.priority_age_ms, 0, 86400000)},
       {"fleet_redis",
        [&](const std::string& v, std::string& why) {
          return parse_host_port(v, c.fleet_redis_host, c.fleet_redis_port, why);

@@ -47,6 +47,12 @@ struct Config {
   uint32_t usage_max_age_ms = 30000;
   // A header of proxied responses that carries the count (e.g. current-concurrent-requests).
   std::string passive_header;
+  // Priority (optional): a request whose `priority_header` holds `priority_value` waits in the
+  // limiter's higher lane, ahead of every other waiting request (README, "Priority lanes");
+  // one waiting longer than `priority_age_ms` is served as if it were high too (0: never).
+  std::string priority_header;
+  std::string priority_value = "high";
+  uint32_t priority_age_ms = 60000;
   // A fleet (optional): gateways sharing one key lease shares of `cap` from Redis.
   std::string fleet_redis_host;  // set from fleet_redis = host:port
   uint16_t fleet_redis_port = 0;

@@ -99,6 +99,28 @@ void limiter_part(Exposition& e, const slotgate::Snapshot<uint64_t>& s) {
            static_cast<double>(c.bad_readings));
 }
 
+void lanes_part(Exposition& e, const Lanes& lanes) {
+  constexpr const char* kLane[] = {"normal", "high"};
+  e.family("slotgate_lane_waiting", "gauge", "Requests waiting for a permit, by lane.");
+  for (size_t i = 0; i < lanes.size(); ++i)
+    e.sample("slotgate_lane_waiting", {{"lane", kLane[i]}}, double(lanes[i].waiting));
+  e.family("slotgate_lane_longest_wait_seconds", "gauge",
+           "How long the longest-waiting request of a lane has waited, by lane.");
+  for (size_t i = 0; i < lanes.size(); ++i)
+    e.sample("slotgate_lane_longest_wait_seconds", {{"lane", kLane[i]}},
+             double(lanes[i].longest_wait) / 1e9);
+  e.family("slotgate_lane_queued_total", "counter", "Requests that queued, by lane.");
+  for (size_t i = 0; i < lanes.size(); ++i)
+    e.sample("slotgate_lane_queued_total", {{"lane", kLane[i]}}, double(lanes[i].queued));
+  e.family("slotgate_lane_granted_total", "counter", "Queued requests granted, by lane.");
+  for (size_t i = 0; i < lanes.size(); ++i)
+    e.sample("slotgate_lane_granted_total", {{"lane", kLane[i]}}, double(lanes[i].granted));
+  e.family("slotgate_lane_timed_out_total", "counter",
+           "Queued requests whose wait timed out, by lane.");
+  for (size_t i = 0; i < lanes.size(); ++i)
+    e.sample("slotgate_lane_timed_out_total", {{"lane", kLane[i]}}, double(lanes[i].timed_out));
+}
+
 void source_part(Exposition& e, const slotgate::http::UsageSource& src) {
   using slotgate::http::NoReading;
   e.single("slotgate_usage_answers_total", "counter",
@@ -195,9 +217,10 @@ void gateway_part(Exposition& e, const Stats& st) {
 
 std::string render_metrics(const slotgate::Snapshot<uint64_t>& s, const Stats& stats,
                            const slotgate::http::UsageSource* source,
-                           const slotgate::fleet::MemberStatus* fleet) {
+                           const slotgate::fleet::MemberStatus* fleet, const Lanes* lanes) {
   Exposition e;
   limiter_part(e, s);
+  if (lanes != nullptr) lanes_part(e, *lanes);
   if (source != nullptr) source_part(e, *source);
   if (fleet != nullptr) fleet_part(e, *fleet);
   gateway_part(e, stats);

@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <array>
 #include <atomic>
 #include <string>
 
+#include "slotgate/lanes.hpp"
 #include "slotgate/snapshot.hpp"
 
 namespace slotgate::http {
@@ -82,9 +84,13 @@ struct Stats {
   }
 };
 
-// The whole /metrics body. `source` may be null (no usage endpoint), `fleet` too (no fleet).
+// The limiter's two lanes: [0] normal, [1] high.
+using Lanes = std::array<slotgate::LaneSnapshot<uint64_t>, 2>;
+
+// The whole /metrics body. `source` may be null (no usage endpoint), `fleet` too (no fleet),
+// `lanes` too (no priority header configured).
 std::string render_metrics(const slotgate::Snapshot<uint64_t>& s, const Stats& stats,
                            const slotgate::http::UsageSource* source,
-                           const slotgate::fleet::MemberStatus* fleet);
+                           const slotgate::fleet::MemberStatus* fleet, const Lanes* lanes);
 
 }  // namespace gateway

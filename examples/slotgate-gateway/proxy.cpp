@@ -94,6 +94,11 @@ Gateway::Gateway(net::io_context& io, const Config& config,
       limiter_(io.get_executor(), source_),
       tls_(net::ssl::context::tls_client) {
   status_ = limiter_.configure(limiter_config(config_));
+  if (status_ == Status::kOk) {
+    Limiter::lane_config_type lanes;
+    lanes.age = uint64_t(config_.priority_age_ms) * 1000000u;
+    status_ = limiter_.configure_lanes(lanes);
+  }
   if (status_ == Status::kOk && config_.fleet()) {
     slotgate::fleet::Options o;
     o.redis_host = config_.fleet_redis_host;
@@ -113,7 +118,23 @@ Gateway::Gateway(net::io_context& io, const Config& config,
 std::string Gateway::metrics() const {
   const slotgate::fleet::MemberStatus fleet =
       fleet_ ? fleet_->status() : slotgate::fleet::MemberStatus{};
-  return render_metrics(limiter_.snapshot(), stats_, source_.get(), fleet_ ? &fleet : nullptr);
+  Lanes lanes;
+  const uint64_t now = now_ns();
+  (void)limiter_.lane_snapshot(kNormalLane, now, lanes[0]);
+  (void)limiter_.lane_snapshot(kHighLane, now, lanes[1]);
+  return render_metrics(limiter_.snapshot(), stats_, source_.get(), fleet_ ? &fleet : nullptr,
+                        config_.priority_header.empty() ? nullptr : &lanes);
+}
+
+// The lane a request waits in: the higher one when it carries the priority header's value. The
+// header is the gateway's own: it is not sent upstream.
+slotgate::Lane Gateway::lane_of(Request& req) const {
+  if (config_.priority_header.empty()) return kNormalLane;
+  const auto it = req.find(config_.priority_header);
+  if (it == req.end()) return kNormalLane;
+  const bool high = beast::iequals(it->value(), config_.priority_value);
+  req.erase(config_.priority_header);
+  return high ? kHighLane : kNormalLane;
 }
 
 std::string Gateway::retry_after_seconds() const {
@@ -224,8 +245,9 @@ net::awaitable<bool> Gateway::proxy(beast::tcp_stream& client, Request& req, Con
   } else {
     Counted<uint32_t> in_queue(waiting_);
     if (fleet_) fleet_->nudge();  // demand rose: the fleet member asks for more at once
-    auto [ec, granted] = co_await slotgate::asio::async_acquire(
-        limiter_, ms(config_.queue_timeout_ms), net::bind_cancellation_slot(watch->slot(), kTuple));
+    auto [ec, granted] =
+        co_await slotgate::asio::async_acquire(limiter_, ms(config_.queue_timeout_ms), lane_of(req),
+                                               net::bind_cancellation_slot(watch->slot(), kTuple));
     if (ec) {
       if (watch->gone() || ec == net::error::operation_aborted) {
         stats_.count(Refusal::kClientGone);

@@ -27,7 +27,9 @@
 
 namespace gateway {
 
-using Limiter = slotgate::asio::Limiter<kMaxCap, kMaxQueue>;
+// Two lanes: requests marked by the priority header wait in the higher one.
+using Limiter = slotgate::asio::Limiter<kMaxCap, kMaxQueue, 2>;
+inline constexpr slotgate::Lane kNormalLane{0}, kHighLane{1};
 using FleetMember = slotgate::fleet::Member<Limiter>;
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 class ClientWatch;
@@ -84,6 +86,7 @@ class Gateway {
                                        const std::string& retry_after = {},
                                        const char* content_type = "text/plain");
   std::string retry_after_seconds() const;
+  slotgate::Lane lane_of(Request& req) const;
 
   const Config config_;
   std::shared_ptr<slotgate::http::UsageSource> source_;

@@ -157,6 +157,51 @@ TEST(GatewayEndToEnd, AFullQueueAnd503AtOnceAWaitPastTheTimeout503Later) {
   EXPECT_EQ(up.ledger("admitted"), 1) << "only the holder reached the upstream";
 }
 
+// A request marked high goes ahead of one that queued before it. Shown failing without
+// priority_header: then the two go in the order they queued.
+TEST(GatewayEndToEnd, APriorityRequestGoesAheadOfOneQueuedBeforeIt) {
+  for (const bool priority : {true, false}) {
+    SCOPED_TRACE(priority ? "priority_header set" : "no priority_header");
+    Upstream up({"--cap", "1", "--lag-out-ms", "0"});
+    ASSERT_GT(up.port(), 0);
+    Gateway gw(gateway_config(up, std::string("cap = 1\ncooldown_ms = 0\n") +
+                                      (priority ? "priority_header = X-Priority\n" : "")));
+    ASSERT_GT(gw.port(), 0) << gw.process().err();
+    std::thread holder([&] { EXPECT_EQ(gw.client().Get("/v1/session?ms=1500")->status, 200); });
+    ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 1; }));
+    std::mutex mu;
+    std::vector<std::string> done;
+    auto request = [&](const std::string& who, httplib::Headers headers) {
+      return std::thread([&, who, headers] {
+        auto r = gw.client().Get("/v1/session?ms=10", headers);
+        EXPECT_TRUE(r && r->status == 200) << who;
+        std::lock_guard<std::mutex> lock(mu);
+        done.push_back(who);
+      });
+    };
+    std::thread normal = request("normal", {});
+    ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_queued") == 1; }));
+    std::thread high = request("high", {{"X-Priority", "high"}});
+    ASSERT_TRUE(eventually([&] { return gw.metric("slotgate_queued") == 2; }));
+    holder.join();
+    normal.join();
+    high.join();
+    if (priority) {
+      EXPECT_EQ(done, std::vector<std::string>({"high", "normal"}));
+      EXPECT_EQ(gw.metric("slotgate_lane_granted_total{lane=\"high\"}"), 1);
+      EXPECT_EQ(gw.metric("slotgate_lane_granted_total{lane=\"normal\"}"), 1);
+      EXPECT_EQ(gw.metric("slotgate_lane_waiting{lane=\"high\"}"), 0);
+      std::string said;
+      const std::string metrics = gw.metrics();
+      EXPECT_EQ(promtool_check(metrics, said), 0) << said << "\n" << metrics;
+    } else {
+      EXPECT_EQ(done, std::vector<std::string>({"normal", "high"}));
+      EXPECT_EQ(gw.metrics().find("slotgate_lane_"), std::string::npos);
+    }
+    EXPECT_EQ(up.ledger("rejected"), 0);
+  }
+}
+
 TEST(GatewayEndToEnd, AnUpstream429PausesTheGatewayForItsRetryAfter) {
   // Another client holds the whole cap: every request of ours is refused, Retry-After: 2.
   Upstream up({"--cap", "2", "--foreign", "2", "--retry-after-s", "2"});

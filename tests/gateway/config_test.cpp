@@ -54,7 +54,10 @@ TEST(GatewayConfig, EverySettingIsRead) {
       "usage_json_path = tts_requests.active\n"
       "usage_staleness_ms = 10000\n"
       "usage_max_age_ms = 60000\n"
-      "passive_header = current-concurrent-requests\n";
+      "passive_header = current-concurrent-requests\n"
+      "priority_header = X-Priority\n"
+      "priority_value = interactive\n"
+      "priority_age_ms = 20000\n";
   Config c;
   std::string error;
   ASSERT_TRUE(parse_config(text, "gw.conf", c, error)) << error;
@@ -79,6 +82,9 @@ TEST(GatewayConfig, EverySettingIsRead) {
   EXPECT_EQ(c.usage_staleness_ms, 10000u);
   EXPECT_EQ(c.usage_max_age_ms, 60000u);
   EXPECT_EQ(c.passive_header, "current-concurrent-requests");
+  EXPECT_EQ(c.priority_header, "X-Priority");
+  EXPECT_EQ(c.priority_value, "interactive");
+  EXPECT_EQ(c.priority_age_ms, 20000u);
 }
 
 TEST(GatewayConfig, TheKeyCanComeFromTheEnvironment) {
@@ -124,6 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"BadMetricsPath", kMinimal + "metrics_path = metrics\n", "gw.conf:3: metrics_path:"},
         Bad{"BadJsonPath", kMinimal + "usage_json_path = a..b\n", "gw.conf:3: usage_json_path:"},
         Bad{"BadHeader", kMinimal + "passive_header = a b\n", "gw.conf:3: passive_header:"},
+        Bad{"BadPriorityHeader", kMinimal + "priority_header = x:y\n",
+            "gw.conf:3: priority_header:"},
+        Bad{"EmptyPriorityValue", kMinimal + "priority_value =\n", "gw.conf:3: priority_value:"},
         Bad{"HeaderWithoutUrl", kMinimal + "usage_header = x-count\n",
             "gw.conf: usage_header: needs usage_url"},
         Bad{"UnsetEnv", kMinimal + "key_env = SLOTGATE_TEST_NOT_SET\n", "gw.conf:3: key_env:"},
