@@ -50,7 +50,8 @@ class CPort {
   slotgate::UsageCell<Tick> pushed_;
 };
 
-using Limiter = slotgate::Limiter<CPort, SLOTGATE_C_MAX_SLOTS, SLOTGATE_C_MAX_WAITERS>;
+using Limiter =
+    slotgate::Limiter<CPort, SLOTGATE_C_MAX_SLOTS, SLOTGATE_C_MAX_WAITERS, SLOTGATE_C_LANES>;
 
 struct Impl {
   explicit Impl(const slotgate_port& p) noexcept : port(p), lim(port) {}
@@ -116,6 +117,40 @@ Tick now(slotgate_limiter* l) noexcept {
   return impl(l)->port.now();
 }
 
+}  // namespace
+
+namespace {
+// Templates, so that with one lane the branch that needs lanes is never instantiated.
+template <class L>
+slotgate_status configure_lanes(L& lim, const slotgate_lane_config& config) {
+  if constexpr (L::kLanes > 1) {
+    typename L::lane_config_type lc;
+    lc.age = config.age;
+    lc.share_window = config.share_window;
+    for (size_t i = 0; i < L::kLanes; ++i) lc.min_share[i] = config.min_share[i];
+    return c(lim.configure_lanes(lc));
+  } else {
+    (void)lim;
+    (void)config;
+    return SLOTGATE_INVALID_ARGUMENT;
+  }
+}
+template <class L>
+slotgate_status lane_snapshot(const L& lim, uint32_t lane, Tick now, slotgate_lane_snapshot& out) {
+  if constexpr (L::kLanes > 1) {
+    typename L::lane_snapshot_type s;
+    const Status st = lim.lane_snapshot(slotgate::Lane(lane), now, s);
+    if (st != Status::kOk) return c(st);
+    out = slotgate_lane_snapshot{s.waiting, s.queued, s.granted, s.timed_out, s.longest_wait};
+    return SLOTGATE_OK;
+  } else {
+    (void)lim;
+    (void)lane;
+    (void)now;
+    (void)out;
+    return SLOTGATE_INVALID_ARGUMENT;
+  }
+}
 }  // namespace
 
 extern "C" {
@@ -219,11 +254,16 @@ slotgate_status slotgate_try_acquire(slotgate_limiter* l, slotgate_permit* out) 
 
 slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool has_deadline,
                                  slotgate_tick deadline) {
+  return slotgate_enqueue_in_lane(l, out, has_deadline, deadline, 0);
+}
+
+slotgate_status slotgate_enqueue_in_lane(slotgate_limiter* l, slotgate_ticket* out,
+                                         bool has_deadline, slotgate_tick deadline, uint32_t lane) {
   if (l == nullptr || out == nullptr) return SLOTGATE_INVALID_ARGUMENT;
   slotgate::Ticket t;
   const auto d =
       has_deadline ? Limiter::deadline_type::at_tick(deadline) : Limiter::deadline_type::none();
-  const Status s = impl(l)->lim.enqueue(now(l), t, d);
+  const Status s = impl(l)->lim.enqueue(now(l), t, d, slotgate::Lane(lane));
   *out = slotgate_ticket{t.index, t.generation};
   return c(s);
 }
@@ -231,16 +271,36 @@ slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool
 slotgate_status slotgate_acquire_or_enqueue(slotgate_limiter* l, slotgate_permit* permit,
                                             slotgate_ticket* ticket, bool has_deadline,
                                             slotgate_tick deadline) {
+  return slotgate_acquire_or_enqueue_in_lane(l, permit, ticket, has_deadline, deadline, 0);
+}
+
+slotgate_status slotgate_acquire_or_enqueue_in_lane(slotgate_limiter* l, slotgate_permit* permit,
+                                                    slotgate_ticket* ticket, bool has_deadline,
+                                                    slotgate_tick deadline, uint32_t lane) {
   if (l == nullptr || permit == nullptr || ticket == nullptr) return SLOTGATE_INVALID_ARGUMENT;
   slotgate::Permit p;
   slotgate::Ticket k;
   const Status s = slotgate::acquire_or_enqueue(
       impl(l)->lim, now(l),
       has_deadline ? Limiter::deadline_type::at_tick(deadline) : Limiter::deadline_type::none(), p,
-      k);
+      k, slotgate::Lane(lane));
   *permit = c(p);
   *ticket = k.valid() ? slotgate_ticket{k.index, k.generation} : slotgate_ticket{0, 0};
   return c(s);
+}
+
+
+slotgate_status slotgate_configure_lanes(slotgate_limiter* l, const slotgate_lane_config* config) {
+  if (l == nullptr || config == nullptr) return SLOTGATE_INVALID_ARGUMENT;
+  return configure_lanes(impl(l)->lim, *config);
+}
+
+slotgate_status slotgate_lane_snapshot_of(const slotgate_limiter* l, uint32_t lane,
+                                          slotgate_lane_snapshot* out) {
+  if (l == nullptr || out == nullptr) return SLOTGATE_INVALID_ARGUMENT;
+  *out = slotgate_lane_snapshot{};
+  const Impl* im = impl(l);
+  return lane_snapshot(im->lim, lane, im->port.now(), *out);
 }
 
 slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t) {

@@ -2,9 +2,9 @@
  * slotgate's C API (C99): the limiter for C firmware and C gateways.
  *
  * The configuration is fixed when the library is built: SLOTGATE_C_MAX_SLOTS permits and
- * SLOTGATE_C_MAX_WAITERS tickets (defaults 8 and 32), ticks of SLOTGATE_C_TICK_BITS bits (32 on
- * 32-bit targets, 64 elsewhere). Define them the same way for the library and its users (the
- * CMake package and the pkg-config file carry them).
+ * SLOTGATE_C_MAX_WAITERS tickets (defaults 8 and 32), SLOTGATE_C_LANES priority lanes (default
+ * 1), ticks of SLOTGATE_C_TICK_BITS bits (32 on 32-bit targets, 64 elsewhere). Define them the same
+ * way for the library and its users (the CMake package and the pkg-config file carry them).
  *
  * The limiter lives in storage you provide (static, usually): a buffer of
  * SLOTGATE_LIMITER_STORAGE bytes of any alignment (C99 has no way to ask for more); the
@@ -30,6 +30,9 @@
 #ifndef SLOTGATE_C_MAX_WAITERS
 #define SLOTGATE_C_MAX_WAITERS 32
 #endif
+#ifndef SLOTGATE_C_LANES
+#define SLOTGATE_C_LANES 1
+#endif
 #ifndef SLOTGATE_C_TICK_BITS
 #if UINTPTR_MAX == 0xFFFFFFFFu
 #define SLOTGATE_C_TICK_BITS 32
@@ -47,7 +50,12 @@ typedef uint64_t slotgate_tick;
 /* Storage for one limiter. SIZE is an upper bound the library checks at build time; STORAGE
  * adds room to align it. */
 #define SLOTGATE_LIMITER_ALIGN 64
-#define SLOTGATE_LIMITER_SIZE (2048 + 128 * SLOTGATE_C_MAX_SLOTS + 96 * SLOTGATE_C_MAX_WAITERS)
+/* Each lane past the first: a ring that can hold every waiter, and its figures; each ticket
+ * record, its lane and queue time. */
+#define SLOTGATE_LIMITER_SIZE                                        \
+  (2048 + 128 * SLOTGATE_C_MAX_SLOTS + 96 * SLOTGATE_C_MAX_WAITERS + \
+   (SLOTGATE_C_LANES - 1) * (256 + 64 * SLOTGATE_C_MAX_WAITERS) +    \
+   (SLOTGATE_C_LANES > 1 ? 16 * SLOTGATE_C_MAX_WAITERS : 0))
 #define SLOTGATE_LIMITER_STORAGE (SLOTGATE_LIMITER_SIZE + SLOTGATE_LIMITER_ALIGN - 1)
 
 #ifdef __cplusplus
@@ -189,6 +197,32 @@ slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool
 slotgate_status slotgate_acquire_or_enqueue(slotgate_limiter* l, slotgate_permit* permit,
                                             slotgate_ticket* ticket, bool has_deadline,
                                             slotgate_tick deadline);
+/* The same, queued in `lane` (0 .. SLOTGATE_C_LANES - 1; the highest is served first, see
+ * README "Priority lanes"); SLOTGATE_INVALID_ARGUMENT for a lane past them. */
+slotgate_status slotgate_enqueue_in_lane(slotgate_limiter* l, slotgate_ticket* out,
+                                         bool has_deadline, slotgate_tick deadline, uint32_t lane);
+slotgate_status slotgate_acquire_or_enqueue_in_lane(slotgate_limiter* l, slotgate_permit* permit,
+                                                    slotgate_ticket* ticket, bool has_deadline,
+                                                    slotgate_tick deadline, uint32_t lane);
+/* Lanes' aging and minimum shares (SLOTGATE_INVALID_ARGUMENT with one lane, for an age over
+ * half the tick range, or shares adding up to more than the window). */
+typedef struct slotgate_lane_config {
+  slotgate_tick age;     /* a waiter queued this long ranks one lane higher (0: no aging) */
+  uint32_t share_window; /* minimum shares count grants in windows of this many (0: none) */
+  uint32_t min_share[SLOTGATE_C_LANES]; /* of each window, at least this many to lane i */
+} slotgate_lane_config;
+slotgate_status slotgate_configure_lanes(slotgate_limiter* l, const slotgate_lane_config* config);
+/* One lane's figures; SLOTGATE_INVALID_ARGUMENT with one lane (the snapshot has them) or for a
+ * lane past SLOTGATE_C_LANES - 1. Wait-free. */
+typedef struct slotgate_lane_snapshot {
+  uint32_t waiting;           /* entries in the lane's queue not yet taken off */
+  uint64_t queued;            /* tickets queued in the lane */
+  uint64_t granted;           /* ... granted from the queue */
+  uint64_t timed_out;         /* ... whose deadline passed while they waited */
+  slotgate_tick longest_wait; /* how long the lane's oldest waiter has waited */
+} slotgate_lane_snapshot;
+slotgate_status slotgate_lane_snapshot_of(const slotgate_limiter* l, uint32_t lane,
+                                          slotgate_lane_snapshot* out);
 slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t);
 slotgate_status slotgate_claim(slotgate_limiter* l, slotgate_ticket t, slotgate_permit* out);
 slotgate_status slotgate_cancel(slotgate_limiter* l, slotgate_ticket t);

@@ -231,6 +231,51 @@ static void test_acquire_or_enqueue(void) {
   CHECK(slotgate_acquire_or_enqueue(NULL, &q, &u, false, 0) == SLOTGATE_INVALID_ARGUMENT);
 }
 
+/* Lanes: with SLOTGATE_C_LANES > 1 (this file is also built against a two-lane library), the
+ * higher lane is served first; with one, any other lane and the lane calls are refused. */
+static void test_lanes(void) {
+  slotgate_limiter* l = fresh(1, 0);
+  slotgate_permit held, p;
+  slotgate_ticket low, t;
+  slotgate_lane_config lc;
+  slotgate_lane_snapshot ls;
+  CHECK(l != NULL);
+  memset(&lc, 0, sizeof lc);
+  CHECK(slotgate_try_acquire(l, &held) == SLOTGATE_OK);
+#if SLOTGATE_C_LANES > 1
+  slotgate_ticket high;
+  lc.age = 100;
+  lc.share_window = 2;
+  lc.min_share[0] = 3; /* more than the window */
+  CHECK(slotgate_configure_lanes(l, &lc) == SLOTGATE_INVALID_ARGUMENT);
+  lc.min_share[0] = 0;
+  CHECK(slotgate_configure_lanes(l, &lc) == SLOTGATE_OK);
+  CHECK(slotgate_enqueue_in_lane(l, &low, false, 0, 0) == SLOTGATE_OK);
+  CHECK(slotgate_acquire_or_enqueue_in_lane(l, &p, &high, false, 0, 1) == SLOTGATE_PENDING);
+  g_now += 10;
+  CHECK(slotgate_lane_snapshot_of(l, 0, &ls) == SLOTGATE_OK);
+  CHECK(ls.waiting == 1 && ls.queued == 1 && ls.longest_wait == 10);
+  CHECK(slotgate_release(l, held) == SLOTGATE_OK);
+  CHECK(slotgate_ticket_state_of(l, high) == SLOTGATE_TICKET_GRANTED); /* queued second */
+  CHECK(slotgate_ticket_state_of(l, low) == SLOTGATE_TICKET_WAITING);
+  CHECK(slotgate_claim(l, high, &held) == SLOTGATE_OK);
+  CHECK(slotgate_release(l, held) == SLOTGATE_OK);
+  CHECK(slotgate_claim(l, low, &held) == SLOTGATE_OK);
+  CHECK(slotgate_lane_snapshot_of(l, 1, &ls) == SLOTGATE_OK);
+  CHECK(ls.queued == 1 && ls.granted == 1 && ls.waiting == 0);
+  CHECK(slotgate_lane_snapshot_of(l, SLOTGATE_C_LANES, &ls) == SLOTGATE_INVALID_ARGUMENT);
+#else
+  CHECK(slotgate_configure_lanes(l, &lc) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_lane_snapshot_of(l, 0, &ls) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_enqueue_in_lane(l, &low, false, 0, 0) == SLOTGATE_OK);
+  CHECK(slotgate_cancel(l, low) == SLOTGATE_OK);
+#endif
+  CHECK(slotgate_enqueue_in_lane(l, &t, false, 0, SLOTGATE_C_LANES) == SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_acquire_or_enqueue_in_lane(l, &p, &t, false, 0, SLOTGATE_C_LANES) ==
+        SLOTGATE_INVALID_ARGUMENT);
+  CHECK(slotgate_release(l, held) == SLOTGATE_OK);
+}
+
 int main(void) {
   test_storage();
   test_recommended_config();
@@ -239,6 +284,7 @@ int main(void) {
   test_gate_pause_and_close();
   test_wake_up_per_waiter();
   test_acquire_or_enqueue();
+  test_lanes();
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
