@@ -289,7 +289,6 @@ slotgate_status slotgate_acquire_or_enqueue_in_lane(slotgate_limiter* l, slotgat
   return c(s);
 }
 
-
 slotgate_status slotgate_configure_lanes(slotgate_limiter* l, const slotgate_lane_config* config) {
   if (l == nullptr || config == nullptr) return SLOTGATE_INVALID_ARGUMENT;
   return configure_lanes(impl(l)->lim, *config);
