@@ -101,24 +101,23 @@ void limiter_part(Exposition& e, const slotgate::Snapshot<uint64_t>& s) {
 
 void lanes_part(Exposition& e, const Lanes& lanes) {
   constexpr const char* kLane[] = {"normal", "high"};
-  e.family("slotgate_lane_waiting", "gauge", "Requests waiting for a permit, by lane.");
-  for (size_t i = 0; i < lanes.size(); ++i)
-    e.sample("slotgate_lane_waiting", {{"lane", kLane[i]}}, double(lanes[i].waiting));
-  e.family("slotgate_lane_longest_wait_seconds", "gauge",
-           "How long the longest-waiting request of a lane has waited, by lane.");
-  for (size_t i = 0; i < lanes.size(); ++i)
-    e.sample("slotgate_lane_longest_wait_seconds", {{"lane", kLane[i]}},
-             double(lanes[i].longest_wait) / 1e9);
-  e.family("slotgate_lane_queued_total", "counter", "Requests that queued, by lane.");
-  for (size_t i = 0; i < lanes.size(); ++i)
-    e.sample("slotgate_lane_queued_total", {{"lane", kLane[i]}}, double(lanes[i].queued));
-  e.family("slotgate_lane_granted_total", "counter", "Queued requests granted, by lane.");
-  for (size_t i = 0; i < lanes.size(); ++i)
-    e.sample("slotgate_lane_granted_total", {{"lane", kLane[i]}}, double(lanes[i].granted));
-  e.family("slotgate_lane_timed_out_total", "counter",
-           "Queued requests whose wait timed out, by lane.");
-  for (size_t i = 0; i < lanes.size(); ++i)
-    e.sample("slotgate_lane_timed_out_total", {{"lane", kLane[i]}}, double(lanes[i].timed_out));
+  using Field = double (*)(const slotgate::LaneSnapshot<uint64_t>&);
+  const auto per_lane = [&](const char* name, const char* type, const char* help, Field f) {
+    e.family(name, type, help);
+    for (size_t i = 0; i < lanes.size(); ++i) e.sample(name, {{"lane", kLane[i]}}, f(lanes[i]));
+  };
+  per_lane("slotgate_lane_waiting", "gauge", "Requests waiting for a permit, by lane.",
+           [](const auto& l) { return double(l.waiting); });
+  per_lane("slotgate_lane_longest_wait_seconds", "gauge",
+           "How long the longest-waiting request of a lane has waited, by lane.",
+           [](const auto& l) { return double(l.longest_wait) / 1e9; });
+  per_lane("slotgate_lane_queued_total", "counter", "Requests that queued, by lane.",
+           [](const auto& l) { return double(l.queued); });
+  per_lane("slotgate_lane_granted_total", "counter", "Queued requests granted, by lane.",
+           [](const auto& l) { return double(l.granted); });
+  per_lane("slotgate_lane_timed_out_total", "counter",
+           "Queued requests whose wait timed out, by lane.",
+           [](const auto& l) { return double(l.timed_out); });
 }
 
 void source_part(Exposition& e, const slotgate::http::UsageSource& src) {
