@@ -57,7 +57,7 @@ class LanesHarness {
     lim_.poll(port_.now());
     EXPECT_EQ(over_limit_.load(), 0) << "held permits exceeded the limit";
     EXPECT_EQ(fifo_violations_.load(), 0) << "a ticket was granted ahead of an earlier one";
-    uint64_t tickets = 0, granted = 0;
+    uint64_t granted = 0;
     for (uint32_t l = 0; l < kLanes; ++l) {
       const LaneTally& t = tally_[l];
       EXPECT_EQ(t.tickets, t.granted + t.timed_out + t.cancelled + t.returned) << "lane " << l;
@@ -67,11 +67,9 @@ class LanesHarness {
       EXPECT_EQ(s.granted, t.granted + t.returned) << "lane " << l;
       EXPECT_EQ(s.timed_out, t.timed_out) << "lane " << l;
       EXPECT_EQ(s.waiting, 0u) << "lane " << l;
-      tickets += t.tickets;
       granted += t.granted;
     }
     EXPECT_GT(granted, 0u);
-    EXPECT_GT(tickets, granted);  // some were cancelled or timed out
     const auto e = lim_.snapshot();
     EXPECT_EQ(e.counters.from_queue,
               granted + tally_[0].returned + tally_[1].returned + tally_[2].returned);
