@@ -51,7 +51,9 @@ struct Parts {
   static constexpr size_t kLanes = Lanes;
   // Each lane's ring can hold every waiter; the word counts the entries of all of them.
   static constexpr size_t kQueueCapacity = queue_capacity(MaxWaiters);
-  static_assert(kQueueCapacity * Lanes <= 65536, "queue entries carry a 16-bit generation tag");
+  static_assert(kQueueCapacity * Lanes <= 65536,
+                "queue entries carry a 16-bit generation tag: fewer MaxWaiters or fewer Lanes "
+                "(each lane's ring holds more than 2 * MaxWaiters entries)");
   static constexpr bool kHasUsageSource = HasUsageSource<Port>::value;
 
   using tick_type = typename Port::tick_type;
