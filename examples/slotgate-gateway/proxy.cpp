@@ -118,12 +118,15 @@ Gateway::Gateway(net::io_context& io, const Config& config,
 std::string Gateway::metrics() const {
   const slotgate::fleet::MemberStatus fleet =
       fleet_ ? fleet_->status() : slotgate::fleet::MemberStatus{};
+  const bool priority = !config_.priority_header.empty();
   Lanes lanes;
-  const uint64_t now = now_ns();
-  (void)limiter_.lane_snapshot(kNormalLane, now, lanes[0]);
-  (void)limiter_.lane_snapshot(kHighLane, now, lanes[1]);
+  if (priority) {
+    const uint64_t now = now_ns();
+    (void)limiter_.lane_snapshot(kNormalLane, now, lanes[0]);
+    (void)limiter_.lane_snapshot(kHighLane, now, lanes[1]);
+  }
   return render_metrics(limiter_.snapshot(), stats_, source_.get(), fleet_ ? &fleet : nullptr,
-                        config_.priority_header.empty() ? nullptr : &lanes);
+                        priority ? &lanes : nullptr);
 }
 
 // The lane a request waits in: the higher one when it carries the priority header's value. The

@@ -52,6 +52,11 @@ class Granter {
     return front_[lane].load(std::memory_order_relaxed);
   }
   static constexpr uint32_t no_front() noexcept { return kNoFront; }
+  // Entries of a lane not yet taken off its queue: in its ring, and its front. Exact when
+  // nothing runs meanwhile; a statistic otherwise. Wait-free.
+  uint32_t waiting(uint32_t lane) const noexcept {
+    return static_cast<uint32_t>(fifo_[lane].size_approx()) + (front(lane) != kNoFront ? 1 : 0);
+  }
 
   // One run, by the token holder: grant the front waiter the host's lane book picks (with one
   // lane, the front) while admission allows, then let the token go (or run again if asked
@@ -132,7 +137,6 @@ class Granter {
   void drop_front(Host& host, uint32_t lane) noexcept {
     front_[lane].store(kNoFront, std::memory_order_relaxed);  // relaxed: as in fronts()
     host.admission().dequeued();
-    host.lanes().dequeued(lane);
   }
 
   // Tickets granted by one run, woken after it lets the token go. A late wake-up is harmless:

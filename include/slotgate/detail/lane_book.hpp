@@ -39,7 +39,6 @@ class LaneBook {
     }
     for (size_t l = 0; l < Lanes; ++l) {
       for (auto& c : counts_[l]) c.store(0, std::memory_order_relaxed);
-      waiting_[l].store(0, std::memory_order_relaxed);
       min_share_[l].store(0, std::memory_order_relaxed);
       got_[l].store(0, std::memory_order_relaxed);
     }
@@ -68,14 +67,9 @@ class LaneBook {
   void note_queued(uint32_t idx, uint32_t lane, Tick now) noexcept {
     lane_[idx].store(static_cast<uint8_t>(lane), std::memory_order_relaxed);
     at_[idx].store(now, std::memory_order_relaxed);
-    count(lane, kQueued);
-    waiting_[lane].fetch_add(1, std::memory_order_relaxed);
   }
-  // The entry never reached the queue.
-  void not_queued(uint32_t lane) noexcept {
-    counts_[lane][kQueued].fetch_sub(1, std::memory_order_relaxed);
-    waiting_[lane].fetch_sub(1, std::memory_order_relaxed);
-  }
+  // The entry is in the lane's ring.
+  void queued(uint32_t lane) noexcept { count(lane, kQueued); }
 
   // ---- the granter (token holder) ----------------------------------------------------------
 
@@ -101,8 +95,6 @@ class LaneBook {
     }
     return best;
   }
-  // The granter took lane l's front entry off its queue (granted, or dropped as dead).
-  void dequeued(uint32_t lane) noexcept { waiting_[lane].fetch_sub(1, std::memory_order_relaxed); }
   void granted(uint32_t lane) noexcept {
     count(lane, kGranted);
     // relaxed: the share window is the token holder's alone; the token's acq_rel orders it.
@@ -132,7 +124,6 @@ class LaneBook {
   template <class Snap>
   void fill(uint32_t lane, Snap& out) const noexcept {
     // relaxed: each figure stands on its own.
-    out.waiting = waiting_[lane].load(std::memory_order_relaxed);
     out.queued = counts_[lane][kQueued].load(std::memory_order_relaxed);
     out.granted = counts_[lane][kGranted].load(std::memory_order_relaxed);
     out.timed_out = counts_[lane][kTimedOut].load(std::memory_order_relaxed);
@@ -181,7 +172,6 @@ class LaneBook {
   atomic<uint8_t> lane_[MaxWaiters];
   atomic<Tick> at_[MaxWaiters];
   atomic<Counter> counts_[Lanes][kCounts];
-  atomic<uint32_t> waiting_[Lanes];
   atomic<Tick> age_;
   atomic<uint32_t> min_share_[Lanes];
   atomic<uint32_t> window_;
@@ -195,9 +185,8 @@ class LaneBook<Atomics, Tick, Counter, MaxWaiters, 1> {
  public:
   static constexpr bool kEnabled = false;
   void note_queued(uint32_t, uint32_t, Tick) noexcept {}
-  void not_queued(uint32_t) noexcept {}
+  void queued(uint32_t) noexcept {}
   static constexpr uint32_t pick(uint32_t, const uint32_t*, Tick) noexcept { return 0; }
-  void dequeued(uint32_t) noexcept {}
   void granted(uint32_t) noexcept {}
   void timed_out(uint32_t) noexcept {}
 };

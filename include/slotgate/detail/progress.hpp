@@ -83,12 +83,13 @@ struct Progress {
     return d;
   }
 
-  // One lane's figures (lanes > 1): the lane book's counters, and the wait of the lane's front
-  // waiter, which is its oldest (FIFO within a lane) once the granter has taken it off the
-  // ring, as every run does.
+  // One lane's figures (lanes > 1): the lane book's counters, the entries the granter has
+  // not yet taken off the lane's queue, and the wait of the lane's front waiter, which is its
+  // oldest (FIFO within a lane) once the granter has taken it off the ring, as every run does.
   template <class Snap>
   static void fill_lane(const P& s, uint32_t lane, tick_type now, Snap& out) noexcept {
     s.lane_book.fill(lane, out);
+    out.waiting = s.granter.waiting(lane);
     const uint32_t entry = s.granter.front(lane);
     if (entry == s.granter.no_front()) return;
     const uint32_t idx = QueueEntry::index(entry);

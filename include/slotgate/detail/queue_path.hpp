@@ -40,7 +40,6 @@ struct QueuePath {
     // The word counts the waiters of every lane, so a fast-path caller of any lane stays out
     // while anyone waits: one of a higher lane queues in it and is served first.
     if (!s.adm.announce()) {
-      s.lane_book.not_queued(lane);
       s.tickets.abandon(t.index);
       return Status::kClosed;
     }
@@ -50,11 +49,11 @@ struct QueuePath {
     // announcement and say so rather than lose the ticket.
     if (!s.granter.push(QueueEntry::make(t.index, t.generation), lane)) {
       s.adm.unannounce();
-      s.lane_book.not_queued(lane);
       s.tickets.abandon(t.index);
       s.stats.count(Event::kQueueFull);
       return Status::kQueueFull;
     }
+    s.lane_book.queued(lane);
     s.tickets.publish(t.index);
     if (CW::closed(s.kick(now))) {
       // close() may have scanned before we published: fail the ticket ourselves.
