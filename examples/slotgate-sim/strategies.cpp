@@ -176,7 +176,7 @@ class Slotgate : public Strategy {
   }
   void release(Engine& e, uint32_t agent, bool rejected, Tick retry_after) override {
     port_.set(e.now());
-    if (rejected && std::getenv("SLOTGATE_SIM_TRACE") != nullptr) trace(e, "429");
+    if (rejected && trace_level() >= 1) trace(e, "429");
     using Out = typename L::outcome_type;
     const auto outcome = !rejected         ? Out::ok()
                          : retry_after > 0 ? Out::rejected_retry_after(retry_after)
@@ -184,9 +184,12 @@ class Slotgate : public Strategy {
     lim_.release(permits_[agent], e.now(), outcome);
     settle(e);
   }
-  void wake(Engine& e) override { settle(e); }
+  void wake(Engine& e) override {
+    settle(e);
+    if (trace_level() >= 3) trace(e, "wake");
+  }
   void foreign_refused(Engine& e) override {
-    if (std::getenv("SLOTGATE_SIM_TRACE") != nullptr) trace(e, "their 429");
+    if (trace_level() >= 1) trace(e, "their 429");
   }
   void usage(Engine& e, uint32_t sessions, Tick sampled_at) override {
     port_.set(e.now());
@@ -197,7 +200,7 @@ class Slotgate : public Strategy {
 
   const L& limiter() const { return lim_; }
   ~Slotgate() override {
-    if (std::getenv("SLOTGATE_SIM_TRACE") == nullptr) return;
+    if (trace_level() == 0) return;
     const auto s = lim_.snapshot();
     std::fprintf(
         stderr,
@@ -222,21 +225,27 @@ class Slotgate : public Strategy {
         (unsigned long long)s.foreign_away_for, (unsigned long long)s.counters.headroom_steps_up);
   }
 
-  // SLOTGATE_SIM_TRACE=1: what the limiter believed when something went wrong.
+  // SLOTGATE_SIM_TRACE=1: what the limiter believed at each 429 (ours and the other clients');
+  // 2: at each grant from the queue too; 3: at each wake-up too.
+  static int trace_level() {
+    const char* v = std::getenv("SLOTGATE_SIM_TRACE");
+    return v == nullptr ? 0 : std::atoi(v);
+  }
   void trace(Engine& e, const char* what) const {
     const auto s = lim_.snapshot();
-    std::fprintf(
-        stderr,
-        "%8llu %s: held %u cooling %u queued %u lim %u gate %s %u | reading %u at %llu "
-        "missing %u | cooldown %llu vis %llu (samples %llu/%llu) | foreign %u seen %u | "
-        "H %u/%u peak %u | upstream %u\n",
-        (unsigned long long)e.now(), what, s.held, s.cooling, s.queued, s.effective_limit,
-        s.gate_open ? "open" : "budget", s.gate_budget, s.reading_sessions,
-        (unsigned long long)s.reading_sampled_at, s.reading_missing,
-        (unsigned long long)s.effective_cooldown, (unsigned long long)s.effective_visibility_lag,
-        (unsigned long long)s.counters.release_lag_samples,
-        (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign, s.foreign_seen,
-        s.headroom_rejected, s.headroom_foreign, s.foreign_peak, e.upstream_soon());
+    std::fprintf(stderr,
+                 "%8llu %s: held %u cooling %u queued %u lim %u gate %s %u | reading %u at %llu "
+                 "missing %u | cooldown %llu vis %llu (samples %llu/%llu) | foreign %u seen %u | "
+                 "H %u/%u peak %u | upstream %u | half %d probe %d paused %d\n",
+                 (unsigned long long)e.now(), what, s.held, s.cooling, s.queued, s.effective_limit,
+                 s.gate_open ? "open" : "budget", s.gate_budget, s.reading_sessions,
+                 (unsigned long long)s.reading_sampled_at, s.reading_missing,
+                 (unsigned long long)s.effective_cooldown,
+                 (unsigned long long)s.effective_visibility_lag,
+                 (unsigned long long)s.counters.release_lag_samples,
+                 (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign,
+                 s.foreign_seen, s.headroom_rejected, s.headroom_foreign, s.foreign_peak,
+                 e.upstream_soon(), s.half_open, s.probe_out, s.paused);
   }
 
  private:
@@ -254,6 +263,7 @@ class Slotgate : public Strategy {
         slotgate::Permit p;
         if (lim_.claim(lane.front().second, p) != slotgate::Status::kOk) break;  // FIFO
         permits_[lane.front().first] = p;
+        if (trace_level() >= 2) trace(e, "grant");
         e.grant(lane.front().first);
         lane.pop_front();
       }

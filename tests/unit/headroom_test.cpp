@@ -16,9 +16,12 @@ class Headroom : public ::testing::Test {
   L lim{port};
 
   Tick now() const { return port.now(); }
-  void configure(uint32_t limit, Tick recover_after, bool sticky = false, Tick confirm = 0) {
+  void configure(uint32_t limit, Tick recover_after, bool sticky = false, Tick confirm = 0,
+                 Tick cooldown = 0) {
     typename L::config_type c;
     c.limit = limit;
+    c.cooldown = cooldown;
+    c.learn.max_lag = cooldown != 0 ? 10000 : 0;  // releases are evidence only when learning
     c.default_pause = 100;
     c.gate.max_age = 1000;
     c.headroom.recover_after = recover_after;
@@ -323,6 +326,76 @@ TYPED_TEST(Headroom, AClientThatCameBackIsExpectedBack) {
   this->port.advance(626);
   this->reading(0);
   EXPECT_EQ(this->lim.snapshot().gate_budget, 4u);
+}
+
+// Right after a release of ours a reading cannot tell our ended session, still counted, from
+// another client's: the lower figure hides the other client. A client already confirmed stays
+// counted through that (so its slot is not handed out), and a reading that shows fewer sessions
+// than ours surely live still ends it at once.
+TYPED_TEST(Headroom, AClientHiddenBehindOurLaggingReleaseStaysCounted) {
+  this->configure(4, 0, false, /*confirm=*/100, /*cooldown=*/200);
+  const Permit p = this->take();  // ours: 1
+  this->port.advance(1);
+  this->reading(2);  // 1 beyond ours
+  this->port.advance(100);
+  this->reading(2);
+  ASSERT_EQ(this->lim.snapshot().foreign_seen, 1u);
+  ASSERT_EQ(this->lim.release(p, this->now()), Status::kOk);
+  this->port.advance(10);
+  this->reading(1);  // ours, still counted for up to 200, or the other client's
+  auto s = this->lim.snapshot();
+  EXPECT_EQ(s.foreign_seen, 1u);
+  EXPECT_EQ(s.headroom_foreign, 1u);
+  // 4 - 1 shown - 2 kept free (its session, and one beyond its peak): the ambiguity is
+  // resolved against us, not against the other client.
+  EXPECT_EQ(s.gate_budget, 1u);
+  this->port.advance(10);
+  this->reading(0);  // nobody: it is gone
+  s = this->lim.snapshot();
+  EXPECT_EQ(s.foreign_seen, 0u);
+  EXPECT_EQ(s.headroom_foreign, 0u);
+}
+
+// A 429 with no other client in sight stands for usage the limiter could not see. When
+// readings then show another client, the room kept for it serves the same purpose: one slot
+// kept free, not two.
+TYPED_TEST(Headroom, ARejectionWithNoOtherClientInSightOverlapsTheReserve) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  const Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  ASSERT_EQ(this->lim.snapshot().headroom_rejected, 1u);
+  this->reading(2);  // another client holds 2
+  // 4 - 2 shown - 1 kept free (the larger of the reserve, 1, and the rejection's step, 1).
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
+}
+
+// A rejection while room was already kept for another client says that room was short, and a
+// refused half-open probe (granted with every step in force) says the same of every step: such
+// steps add to the reserve. (With nobody in sight, a step overlaps the reserve: see above.)
+TYPED_TEST(Headroom, StepsTheReserveDidNotPreventAddToIt) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  this->reading(1);  // another client holds 1: 2 kept for it (its session and one beyond)
+  Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  this->port.advance(1);
+  this->reading(1);
+  // 4 - 1 shown - (1 reserve + 1 step taken despite it).
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
+}
+
+TYPED_TEST(Headroom, AfterARefusedProbeEveryStepAddsToTheReserve) {
+  this->configure(4, 0, false, /*confirm=*/0);
+  Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  this->port.advance(100);  // the pause is over: half-open
+  this->reading(0);
+  p = this->take();  // the probe
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  ASSERT_EQ(this->lim.snapshot().headroom_rejected, 2u);
+  this->port.advance(1);
+  this->reading(1);
+  // 4 - 1 shown - (1 reserve + 2 steps): nothing.
+  EXPECT_EQ(this->lim.snapshot().gate_budget, 0u);
 }
 
 TYPED_TEST(Headroom, ConfigureClearsHeadroom) {

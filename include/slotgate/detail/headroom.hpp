@@ -10,7 +10,10 @@
 //   H_foreign   while readings are fresh: the foreign sessions every reading of the last
 //               foreign_confirm showed beyond our own (possibly live) ones. Our own sessions
 //               still counted after they ended come and go faster than that; another client's
-//               stay. It follows readings down at once and up after foreign_confirm. When
+//               stay. It follows readings down at once and up after foreign_confirm, except
+//               that a client already confirmed is not taken for gone while only our own
+//               releases, possibly still counted, could be what the reading shows (for up to
+//               the effective cooldown after a reading showed it surely). When
 //               readings go stale: what was last seen, stepping down by one per hold time, the
 //               longer of foreign_hold and the longest foreign usage seen lately (an ongoing
 //               one counts its age so far).
@@ -23,6 +26,12 @@
 // stays free for as long as it was seen to stay away before, and when readings show it again
 // in that time it counts at once, without waiting out foreign_confirm. A client seen only once
 // leaves no reserve once readings stop showing it.
+//
+// Room: what the gate keeps free beyond a reading, the reserve and H_rejected together. A step
+// of H_rejected taken with no foreign usage in sight (nor reserve) stands for usage the limiter
+// could not see; once readings show some, the reserve keeps room for the same usage, so those
+// steps and the reserve overlap. Steps taken despite a reserve, and every step once a
+// half-open probe is refused, add to it.
 //
 // Threads: the foreign part, recovery and the foreign window are written only by the
 // grant-token holder; rejections step H_rejected from any thread with a CAS. Every field is
@@ -97,6 +106,7 @@ class Headroom {
   void clear() noexcept {
     // relaxed throughout: the caller republishes the effective limit with a CAS.
     h_rejected_.store(0, std::memory_order_relaxed);
+    unseen_steps_.store(0, std::memory_order_relaxed);
     h_foreign_.store(0, std::memory_order_relaxed);
     limit_before_.store(0, std::memory_order_relaxed);
     reason_.store(static_cast<uint8_t>(HeadroomReason::kNone), std::memory_order_relaxed);
@@ -105,8 +115,12 @@ class Headroom {
   }
 
   // A rejection episode began: H_rejected + 1 unless H is already L - 1. True if H rose (the
-  // caller republishes the effective limit). Lock-free; any thread.
-  bool step_up_for_rejection(Tick now, uint32_t limit) noexcept {
+  // caller republishes the effective limit). A refused half-open probe was granted with the
+  // reserve and every step in force, so none of them overlaps the reserve any more (room()).
+  // Lock-free; any thread.
+  bool step_up_for_rejection(Tick now, uint32_t limit, bool probe_refused) noexcept {
+    // relaxed: see room().
+    if (probe_refused) unseen_steps_.store(0, std::memory_order_relaxed);
     uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     for (;;) {
       const uint32_t before = headroom(limit);
@@ -114,6 +128,9 @@ class Headroom {
       // relaxed: a counter; the effective limit is published by the caller's CAS.
       if (h_rejected_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed,
                                             std::memory_order_relaxed)) {
+        // relaxed x2: a heuristic's state (see room()); a race only misfiles one step.
+        if (!probe_refused && beyond() == 0 && reserve(now, limit) == 0)
+          unseen_steps_.fetch_add(1, std::memory_order_relaxed);
         relapse(now);
         note_raise(now, limit, before, HeadroomReason::kRejected);
         return true;
@@ -121,21 +138,39 @@ class Headroom {
     }
   }
 
-  // A fresh reading showed `beyond` sessions more than ours possibly live or still counted
-  // after their release. Returns the foreign usage it confirms: what every reading of the last
-  // foreign_confirm showed (at once for usage expected back). Token holder.
-  uint32_t observe(uint32_t beyond, Tick now, uint32_t limit) noexcept {
+  // A fresh reading showed at least `beyond` sessions more than ours possibly live or still
+  // counted after their release, and at most `beyond_max` more than ours surely live (the gap:
+  // releases of ours the upstream may or may not still count). Returns the foreign usage it
+  // confirms: what every reading of the last foreign_confirm showed (at once for usage
+  // expected back). A release of ours that may still be counted hides another client's
+  // session from the lower figure for up to `hidden` (the effective cooldown): while foreign
+  // usage is on, a level goes on counting as shown while the upper figure allows it, for that
+  // long after a reading last showed it surely; beyond that, what hides it is not our lag.
+  // (Not before usage is on: our own lag, underestimated, would confirm itself as a client.)
+  // Token holder.
+  uint32_t observe(uint32_t beyond, uint32_t beyond_max, Tick hidden, Tick now,
+                   uint32_t limit) noexcept {
     // relaxed throughout: token-holder state.
     if (beyond > kLevels) beyond = kLevels;
-    const uint32_t shown = beyond_.load(std::memory_order_relaxed);
+    if (beyond_max > kLevels) beyond_max = kLevels;
     beyond_.store(beyond, std::memory_order_relaxed);
-    // shown_since_[k-1]: since when every reading has shown at least k.
-    for (uint32_t k = shown + 1; k <= beyond; ++k)
+    // shown_since_[k-1], for k <= streak_: since when every reading has shown k, surely or,
+    // within `hidden` of one that did, possibly.
+    uint32_t kept = streak_.load(std::memory_order_relaxed);
+    if (kept > beyond_max) kept = beyond_max;
+    if (kept <= beyond)
+      surely_at_.store(now, std::memory_order_relaxed);
+    else if (!on_.load(std::memory_order_relaxed) ||
+             Tk::before(Tick(surely_at_.load(std::memory_order_relaxed) + hidden), now))
+      kept = beyond;
+    for (uint32_t k = kept + 1; k <= beyond; ++k)
       shown_since_[k - 1].store(now, std::memory_order_relaxed);
+    const uint32_t streak = kept > beyond ? kept : beyond;
+    streak_.store(streak, std::memory_order_relaxed);
     const Tick confirm = confirm_.load(std::memory_order_relaxed);
     uint32_t persistent = 0;
     while (
-        persistent < beyond &&
+        persistent < streak &&
         Tk::reached(Tick(shown_since_[persistent].load(std::memory_order_relaxed) + confirm), now))
       ++persistent;
     // Usage that has come back before, seen again while it is expected back, is taken at once.
@@ -201,6 +236,20 @@ class Headroom {
     return !Tk::before(Tick(left_at_.load(std::memory_order_relaxed) + back + back / 4), now);
   }
 
+  // The room the gate keeps free beyond what a reading shows: the foreign reserve and the
+  // rejected part of H. A step taken while no foreign usage was in sight stands for usage the
+  // limiter could not see; once readings show foreign usage the reserve keeps room for it, so
+  // such steps and the reserve overlap (the larger counts). A step taken despite the reserve
+  // says the reserve was short, and adds to it. Token holder; wait-free.
+  uint32_t room(Tick now, uint32_t limit) const noexcept {
+    // relaxed x2: see step_up_for_rejection; the result is republished by the caller's CAS.
+    const uint32_t rejected = held_back(true, limit);
+    uint32_t unseen = unseen_steps_.load(std::memory_order_relaxed);
+    if (unseen > rejected) unseen = rejected;
+    const uint32_t r = reserve(now, limit);
+    return below((r > unseen ? r : unseen) + (rejected - unseen), limit);
+  }
+
   // Step down where nothing says the usage is still there: H_rejected after a recovery time of
   // demand without a rejection (and the recovery time halves after one spent at 0); H_foreign,
   // with readings stale, once per hold time. Token holder. True if H fell.
@@ -223,6 +272,8 @@ class Headroom {
         stepped = h_rejected_.compare_exchange_weak(h, h - 1, std::memory_order_relaxed,
                                                     std::memory_order_relaxed);
       if (stepped) {
+        const uint32_t unseen = unseen_steps_.load(std::memory_order_relaxed);
+        if (unseen > h - 1) unseen_steps_.store(h - 1, std::memory_order_relaxed);
         quiet_since_.store(now, std::memory_order_relaxed);
         stepped_down_at_.store(now, std::memory_order_relaxed);
         stepped_down_.store(true, std::memory_order_relaxed);
@@ -347,6 +398,7 @@ class Headroom {
   atomic<Tick> confirm_{0};
   // The two parts and what snapshots say of them.
   atomic<uint32_t> h_rejected_{0}, h_foreign_{0}, limit_before_{0};
+  atomic<uint32_t> unseen_steps_{0};  // steps of H_rejected taken with no foreign in sight
   atomic<uint8_t> reason_{0};
   atomic<Tick> since_{0}, quiet_since_{0};
   // The recovery's back-off: recover_after << shift_, and the last step down it judges.
@@ -356,7 +408,8 @@ class Headroom {
   // Foreign usage: the last reading's excess and since when each level of it has been shown,
   // whether some is confirmed and since when, and how long it lasted before.
   atomic<Tick> shown_since_[kLevels];
-  atomic<uint32_t> beyond_{0}, last_seen_{0};
+  atomic<uint32_t> beyond_{0}, streak_{0}, last_seen_{0};
+  atomic<Tick> surely_at_{0};
   atomic<bool> on_{false}, away_{false}, stale_{false};
   atomic<uint32_t> peak_{0};
   atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, last_reading_{0};

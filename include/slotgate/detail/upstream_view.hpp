@@ -212,7 +212,8 @@ class UpstreamView {
     for (uint32_t i = 0; i < ev.releases.n; ++i)
       lagging += Tk::before(Tick(at - lag), ev.releases.v[i]) ? 1u : 0u;
     const uint32_t ours = ev.live_max + lagging;
-    headroom_.observe(sessions > ours ? sessions - ours : 0, now, limit);
+    headroom_.observe(sessions > ours ? sessions - ours : 0,
+                      sessions > ev.live_min ? sessions - ev.live_min : 0, lag, now, limit);
     gate_.set_missing(lag_.from_reading(ev, sessions, at, headroom_.confirm(), now));
     // Half-open, probe out: a reading that has had time to count the probe (by the lag this
     // reading itself may just have shown to be longer) and is still below the cap says the
@@ -236,9 +237,8 @@ class UpstreamView {
     const Tick since = Tick(at - lag_.visibility(gate_.visibility_floor()));
     adm.set_credit([&](Word) {
       if (!gate_.usable(now)) return Word(CW::kCreditOpen);
-      const uint32_t gate_limit = headroom_.gate_limit(limit);
-      const uint32_t b = gate_.budget(gate_limit, slots.gate_census(since, at, at, now),
-                                      headroom_.reserve(now, gate_limit));
+      const uint32_t b =
+          gate_.budget(limit, slots.gate_census(since, at, at, now), headroom_.room(now, limit));
       return b > MaxSlots ? Word(MaxSlots) : Word(b);
     });
   }
