@@ -115,12 +115,8 @@ class Headroom {
   }
 
   // A rejection episode began: H_rejected + 1 unless H is already L - 1. True if H rose (the
-  // caller republishes the effective limit). A refused half-open probe was granted with the
-  // reserve and every step in force, so none of them overlaps the reserve any more (room()).
-  // Lock-free; any thread.
-  bool step_up_for_rejection(Tick now, uint32_t limit, bool probe_refused) noexcept {
-    // relaxed: see room().
-    if (probe_refused) unseen_steps_.store(0, std::memory_order_relaxed);
+  // caller republishes the effective limit). Lock-free; any thread.
+  bool step_up_for_rejection(Tick now, uint32_t limit) noexcept {
     uint32_t h = h_rejected_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     for (;;) {
       const uint32_t before = headroom(limit);
@@ -128,14 +124,23 @@ class Headroom {
       // relaxed: a counter; the effective limit is published by the caller's CAS.
       if (h_rejected_.compare_exchange_weak(h, h + 1, std::memory_order_relaxed,
                                             std::memory_order_relaxed)) {
-        // relaxed x2: a heuristic's state (see room()); a race only misfiles one step.
-        if (!probe_refused && beyond() == 0 && reserve(now, limit) == 0)
-          unseen_steps_.fetch_add(1, std::memory_order_relaxed);
         relapse(now);
         note_raise(now, limit, before, HeadroomReason::kRejected);
         return true;
       }
     }
+  }
+
+  // With readings: file the step a rejection episode just took (room()). One taken with no
+  // foreign usage in sight and no reserve overlaps the reserve; a refused half-open probe was
+  // granted with the reserve and every step in force, so after one no step overlaps it.
+  // Lock-free; any thread; a race with another episode misfiles at most one step.
+  void file_rejection_step(Tick now, uint32_t limit, bool probe_refused) noexcept {
+    // relaxed throughout: a heuristic's state, read by room() on its own.
+    if (probe_refused)
+      unseen_steps_.store(0, std::memory_order_relaxed);
+    else if (beyond() == 0 && reserve(now, limit) == 0)
+      unseen_steps_.fetch_add(1, std::memory_order_relaxed);
   }
 
   // A fresh reading showed at least `beyond` sessions more than ours possibly live or still

@@ -77,8 +77,13 @@ struct ReleasePath {
     const tick_type d = s.episodes.settle(s.episodes.begin(now), outcome.has_retry_after, retry);
     if (d != 0) s.adm.pause_until(tick_type(now + d), now);
     s.adm.clear_probe_mark();  // the pause now holds grants; its end lets one probe go
-    const bool rose = s.view.headroom().step_up_for_rejection(now, s.adm.limit(), probe);
-    if (rose || probe) s.view.sync_limit(now, s.adm, s.slots);
+    bool changed = false;
+    if constexpr (P::kHasUsageSource) {
+      s.view.headroom().file_rejection_step(now, s.adm.limit(), probe);
+      changed = probe;  // the room the gate keeps may have grown
+    }
+    if (s.view.headroom().step_up_for_rejection(now, s.adm.limit()) || changed)
+      s.view.sync_limit(now, s.adm, s.slots);
     if (was_open) s.view.lag().note_rejection(now, granted);
     s.wake_poller();
   }
