@@ -92,12 +92,6 @@ class Limiter {
  private:
   using CW = typename Parts::CW;
   using Tk = Ticks<tick_type>;
-  static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
-                "the control word must be lock-free on this target");
-  static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
-                "the tick type must be lock-free on this target");
-  static_assert(atomics::template always_lock_free<uint32_t> || !atomics::kLockFree,
-                "32-bit atomics must be lock-free on this target");
 
  public:
   // A limiter with limit MaxSlots, no cooldown, no lease limit and no default pause.
@@ -115,18 +109,7 @@ class Limiter {
   // Clears any headroom, like set_limit; keeps what was learned. Waiters let in by a higher
   // limit are granted by the next poll (the port is notified). Lock-free, interrupt-safe, no
   // clock.
-  Status configure(const config_type& cfg) noexcept {
-    if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.max_hold) ||
-        !Parts::Episodes::valid(cfg.default_pause, cfg.max_pause) || !Parts::View::valid(cfg))
-      return Status::kInvalidArgument;
-    // relaxed: settings are independent values read afresh by each operation.
-    s_.max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
-    s_.episodes.configure(cfg.default_pause, cfg.max_pause);
-    s_.view.configure(cfg);
-    s_.apply_limit(cfg.limit, LimitChange::kClearHeadroom);
-    s_.wake_poller();
-    return Status::kOk;
-  }
+  Status configure(const config_type& cfg) noexcept { return s_.configure(cfg); }
 
   // Config::recommended for this port's clock, when the port names its rate
   // (Port::kTicksPerSecond). Wait-free.
@@ -193,23 +176,7 @@ class Limiter {
   }
 
   // Where a ticket is. Wait-free, interrupt-safe, changes nothing.
-  TicketState state(Ticket t) const noexcept {
-    uint32_t w = 0;
-    if (s_.tickets.check(t, w) != Status::kOk) return TicketState::kInvalid;
-    switch (detail::TicketWord::phase(w)) {
-      case detail::TicketPhase::kPreparing:
-      case detail::TicketPhase::kWaiting:
-        return TicketState::kWaiting;
-      case detail::TicketPhase::kGranted:
-        return TicketState::kGranted;
-      case detail::TicketPhase::kTimedOut:
-        return TicketState::kTimedOut;
-      case detail::TicketPhase::kClosed:
-        return TicketState::kClosed;
-      default:
-        return TicketState::kInvalid;
-    }
-  }
+  TicketState state(Ticket t) const noexcept { return Queue::state(s_, t); }
 
   // Resolve a ticket: kOk and the permit if granted; kPending while it waits (nothing changes);
   // kTimedOut / kClosed (the ticket is then resolved); kReclaimed if the grant sat unclaimed

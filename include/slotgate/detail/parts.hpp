@@ -72,6 +72,12 @@ struct Parts {
   using Stats = Statistics<atomics, counter_type>;
   using LaneBook = detail::LaneBook<atomics, tick_type, counter_type, MaxWaiters, Lanes>;
   using Admission = detail::Admission<atomics, word_type, tick_type, CW>;
+  static_assert(atomics::template always_lock_free<word_type> || !atomics::kLockFree,
+                "the control word must be lock-free on this target");
+  static_assert(atomics::template always_lock_free<tick_type> || !atomics::kLockFree,
+                "the tick type must be lock-free on this target");
+  static_assert(atomics::template always_lock_free<uint32_t> || !atomics::kLockFree,
+                "32-bit atomics must be lock-free on this target");
 
   explicit Parts(Port& p) noexcept : port(p), adm(MaxSlots) {
     max_hold_.store(0, std::memory_order_relaxed);
@@ -119,6 +125,20 @@ struct Parts {
     word_type replaced = 0;
     if (adm.kick(replaced)) granter.run(*this, newest(now));
     return replaced;
+  }
+
+  // Every setting checked, then stored one after another (see Limiter::configure).
+  Status configure(const Config<tick_type>& cfg) noexcept {
+    if (cfg.limit < 1 || cfg.limit > MaxSlots || !Tk::valid_duration(cfg.max_hold) ||
+        !Episodes::valid(cfg.default_pause, cfg.max_pause) || !View::valid(cfg))
+      return Status::kInvalidArgument;
+    // relaxed: settings are independent values read afresh by each operation.
+    max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
+    episodes.configure(cfg.default_pause, cfg.max_pause);
+    view.configure(cfg);
+    apply_limit(cfg.limit, LimitChange::kClearHeadroom);
+    wake_poller();
+    return Status::kOk;
   }
 
   void apply_limit(uint32_t limit, LimitChange how) noexcept {

@@ -66,6 +66,25 @@ struct QueuePath {
     return Status::kOk;
   }
 
+  // Where a ticket is, as its owner sees it. Wait-free; changes nothing.
+  static TicketState state(const P& s, Ticket t) noexcept {
+    uint32_t w = 0;
+    if (s.tickets.check(t, w) != Status::kOk) return TicketState::kInvalid;
+    switch (TicketWord::phase(w)) {
+      case TicketPhase::kPreparing:
+      case TicketPhase::kWaiting:
+        return TicketState::kWaiting;
+      case TicketPhase::kGranted:
+        return TicketState::kGranted;
+      case TicketPhase::kTimedOut:
+        return TicketState::kTimedOut;
+      case TicketPhase::kClosed:
+        return TicketState::kClosed;
+      default:
+        return TicketState::kInvalid;
+    }
+  }
+
   // Claim (cancel false) or cancel (true) a ticket on behalf of its owner.
   static Status resolve(P& s, Ticket t, tick_type now, bool cancel, Permit& out) noexcept {
     out = Permit{};

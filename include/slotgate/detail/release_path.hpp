@@ -77,12 +77,10 @@ struct ReleasePath {
     const tick_type d = s.episodes.settle(s.episodes.begin(now), outcome.has_retry_after, retry);
     if (d != 0) s.adm.pause_until(tick_type(now + d), now);
     s.adm.clear_probe_mark();  // the pause now holds grants; its end lets one probe go
-    bool changed = false;
-    if constexpr (P::kHasUsageSource) {
+    // The room the gate keeps is judged by the granter, which the pause holds until it ends.
+    if constexpr (P::kHasUsageSource)
       s.view.headroom().file_rejection_step(now, s.adm.limit(), probe);
-      changed = probe;  // the room the gate keeps may have grown
-    }
-    if (s.view.headroom().step_up_for_rejection(now, s.adm.limit()) || changed)
+    if (s.view.headroom().step_up_for_rejection(now, s.adm.limit()))
       s.view.sync_limit(now, s.adm, s.slots);
     if (was_open) s.view.lag().note_rejection(now, granted);
     s.wake_poller();
