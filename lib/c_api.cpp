@@ -407,6 +407,7 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.reading_sampled_at = s.reading_sampled_at;
   o.reading_sessions = s.reading_sessions;
   o.gate_budget = s.gate_budget;
+  o.gate_room = s.gate_room;
   const auto& k = s.counters;
   o.counters.granted = k.granted;
   o.counters.fast_path = k.fast_path;

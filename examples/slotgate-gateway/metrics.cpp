@@ -53,6 +53,10 @@ void limiter_part(Exposition& e, const slotgate::Snapshot<uint64_t>& s) {
   e.single("slotgate_usage_reading_sessions", "gauge",
            "The session count of the latest usage reading taken in (0 before one).",
            s.has_reading ? s.reading_sessions : 0);
+  e.single("slotgate_usage_gate_room", "gauge",
+           "Slots the usage gate keeps free beyond the latest reading: for other clients on the "
+           "key, and after upstream rejections (0 while the gate is open).",
+           s.gate_room);
   e.single("slotgate_effective_cooldown_seconds", "gauge",
            "How long a released slot counts: the configured floor or the learned release lag.",
            static_cast<double>(s.effective_cooldown) / 1e9);

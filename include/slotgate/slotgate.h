@@ -157,7 +157,7 @@ typedef struct slotgate_snapshot {
   slotgate_tick paused_until, reading_sampled_at, backoff, headroom_recovery;
   slotgate_tick effective_cooldown, effective_visibility_lag, learned_release_lag,
       learned_visibility_lag;
-  uint32_t reading_sessions, gate_budget, consecutive_episodes, foreign_seen;
+  uint32_t reading_sessions, gate_budget, gate_room, consecutive_episodes, foreign_seen;
   slotgate_counters counters;
 } slotgate_snapshot;
 

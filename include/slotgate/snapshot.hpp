@@ -91,6 +91,9 @@ struct Snapshot {
   uint32_t reading_missing = 0;   // our live sessions it was seen not to count yet
   bool gate_open = true;          // no usable reading: grants rest on cooldown alone
   uint32_t gate_budget = 0;       // grants the current reading still allows (when not open)
+  uint32_t gate_room = 0;  // slots the gate kept free beyond the reading when it last judged:
+                           // room for other clients and H_rejected, overlapping where they
+                           // stand for the same usage (0 while the gate is open)
   Counters counters;
 };
 

@@ -348,6 +348,7 @@ TYPED_TEST(Headroom, AClientHiddenBehindOurLaggingReleaseStaysCounted) {
   EXPECT_EQ(s.headroom_foreign, 1u);
   // 4 - 1 shown - 2 kept free (its session, and one beyond its peak): the ambiguity is
   // resolved against us, not against the other client.
+  EXPECT_EQ(s.gate_room, 2u);
   EXPECT_EQ(s.gate_budget, 1u);
   this->port.advance(10);
   this->reading(0);  // nobody: it is gone
@@ -366,6 +367,7 @@ TYPED_TEST(Headroom, ARejectionWithNoOtherClientInSightOverlapsTheReserve) {
   ASSERT_EQ(this->lim.snapshot().headroom_rejected, 1u);
   this->reading(2);  // another client holds 2
   // 4 - 2 shown - 1 kept free (the larger of the reserve, 1, and the rejection's step, 1).
+  EXPECT_EQ(this->lim.snapshot().gate_room, 1u);
   EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
 }
 
@@ -380,6 +382,7 @@ TYPED_TEST(Headroom, StepsTheReserveDidNotPreventAddToIt) {
   this->port.advance(1);
   this->reading(1);
   // 4 - 1 shown - (1 reserve + 1 step taken despite it).
+  EXPECT_EQ(this->lim.snapshot().gate_room, 2u);
   EXPECT_EQ(this->lim.snapshot().gate_budget, 1u);
 }
 
@@ -395,6 +398,7 @@ TYPED_TEST(Headroom, AfterARefusedProbeEveryStepAddsToTheReserve) {
   this->port.advance(1);
   this->reading(1);
   // 4 - 1 shown - (1 reserve + 2 steps): nothing.
+  EXPECT_EQ(this->lim.snapshot().gate_room, 3u);
   EXPECT_EQ(this->lim.snapshot().gate_budget, 0u);
 }
 

@@ -47,7 +47,10 @@ class UpstreamView {
   using Room = Headroom<Atomics, Tick, Counter>;
   using Lag = LearnedLag<Atomics, Tick, Counter>;
 
-  UpstreamView() noexcept { cooldown_.store(0, std::memory_order_relaxed); }
+  UpstreamView() noexcept {
+    cooldown_.store(0, std::memory_order_relaxed);
+    room_.store(0, std::memory_order_relaxed);
+  }
 
   template <class Cfg>
   __attribute__((always_inline)) static bool valid(const Cfg& cfg) noexcept {
@@ -192,6 +195,7 @@ class UpstreamView {
   __attribute__((always_inline)) void fill(Snap& s, uint32_t limit) const noexcept {
     headroom_.fill(s, limit);
     gate_.fill(s);
+    s.gate_room = room_.load(std::memory_order_relaxed);  // relaxed: a statistic
     lag_.fill(s, cooldown_floor(), gate_.visibility_floor());
   }
 
@@ -235,15 +239,18 @@ class UpstreamView {
     const uint32_t limit = adm.limit();
     const Tick at = gate_.sampled_at();
     const Tick since = Tick(at - lag_.visibility(gate_.visibility_floor()));
+    const bool usable = gate_.usable(now);
+    const uint32_t room = usable ? headroom_.room(now, limit) : 0u;
+    room_.store(room, std::memory_order_relaxed);  // relaxed: a statistic
     adm.set_credit([&](Word) {
-      if (!gate_.usable(now)) return Word(CW::kCreditOpen);
-      const uint32_t b =
-          gate_.budget(limit, slots.gate_census(since, at, at, now), headroom_.room(now, limit));
+      if (!usable) return Word(CW::kCreditOpen);
+      const uint32_t b = gate_.budget(limit, slots.gate_census(since, at, at, now), room);
       return b > MaxSlots ? Word(MaxSlots) : Word(b);
     });
   }
 
   atomic<Tick> cooldown_;
+  atomic<uint32_t> room_;  // the room of the gate's last judgement, for snapshots
   Gate gate_;
   Room headroom_;
   Lag lag_;
