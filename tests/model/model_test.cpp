@@ -634,6 +634,39 @@ struct ForeignJudgementCountsOurEndedSession
   void after() { RL_ASSERT(lim.snapshot().headroom_foreign == 0); }
 };
 
+// A rejection arrives while another client's session is in sight and the granter judges the
+// gate at once: the step is filed as taken despite the room kept for that client, whichever
+// runs first, so the next judgement keeps both (1 for the client, 1 for the step) and the
+// reading that follows leaves no budget.
+struct ARejectionRacesTheGatesJudgement : rl::test_suite<ARejectionRacesTheGatesJudgement, 2> {
+  GatedPort port;
+  LG lim{port};
+  Permit p;
+  void before() {
+    auto c = config(3);
+    c.gate.max_age = 1000;
+    lim.configure(c);
+    RL_ASSERT(lim.try_acquire(1, p) == Status::kOk);
+    port.cell.write(true, 2, 50);  // ours and another client's
+    lim.poll(50);
+    RL_ASSERT(lim.snapshot().foreign_seen == 1);
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(p, 60, Outcome<uint32_t>::rejected()) == Status::kOk);
+    else
+      lim.poll(60);
+  }
+  void after() {
+    port.cell.write(true, 1, 70);  // the other client's alone
+    lim.poll(71);
+    const auto s = lim.snapshot();
+    RL_ASSERT(s.headroom_rejected == 1);
+    RL_ASSERT(s.gate_room == 2);
+    RL_ASSERT(s.gate_budget == 0);
+  }
+};
+
 // The granter recomputes the gate's budget while one thread releases a slot and another takes
 // a slot record again: the census must count the new grant (by its published grant time, or
 // as in flight), never take the record's older session for it. The reading leaves room for
@@ -1043,6 +1076,8 @@ int main(int argc, char** argv) {
   run(check<GateCountsTheNewGrant>("the gate counts a grant made while it recomputes", iterations));
   run(check<ForeignJudgementCountsOurEndedSession>(
       "a reading's foreign count sees our ended session", iterations));
+  run(check<ARejectionRacesTheGatesJudgement>(
+      "a rejection races the gate's judgement, another client in sight", iterations));
   run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
   run(check<RejectionRacesTryAcquire>("a rejection's episode races a fast-path grant", iterations));
   run(check<TwoThreadsRaceForTheProbe>("two threads race for the half-open probe", iterations));
