@@ -34,8 +34,9 @@
 // half-open probe is refused, add to it.
 //
 // Threads: the foreign part, recovery and the foreign window are written only by the
-// grant-token holder; rejections step H_rejected from any thread with a CAS. Every field is
-// atomic so snapshots can read it.
+// grant-token holder; rejections step H_rejected from any thread with a CAS, and file the step
+// (a relaxed count the token holder reads on its own). Every field is atomic so snapshots can
+// read it.
 #pragma once
 
 #include <stdint.h>
@@ -247,7 +248,7 @@ class Headroom {
   // such steps and the reserve overlap (the larger counts). A step taken despite the reserve
   // says the reserve was short, and adds to it. Token holder; wait-free.
   uint32_t room(Tick now, uint32_t limit) const noexcept {
-    // relaxed x2: see step_up_for_rejection; the result is republished by the caller's CAS.
+    // relaxed x2: see file_rejection_step; the result is published by the caller's CAS.
     const uint32_t rejected = held_back(true, limit);
     uint32_t unseen = unseen_steps_.load(std::memory_order_relaxed);
     if (unseen > rejected) unseen = rejected;
