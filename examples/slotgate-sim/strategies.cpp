@@ -227,9 +227,13 @@ class Slotgate : public Strategy {
 
   // SLOTGATE_SIM_TRACE=1: what the limiter believed at each 429 (ours and the other clients');
   // 2: at each grant from the queue too; 3: at each wake-up too.
+  // Read once: it is asked on every grant, release and wake-up.
   static int trace_level() {
-    const char* v = std::getenv("SLOTGATE_SIM_TRACE");
-    return v == nullptr ? 0 : std::atoi(v);
+    static const int level = [] {
+      const char* v = std::getenv("SLOTGATE_SIM_TRACE");
+      return v == nullptr ? 0 : std::atoi(v);
+    }();
+    return level;
   }
   void trace(Engine& e, const char* what) const {
     const auto s = lim_.snapshot();
