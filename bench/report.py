@@ -44,7 +44,8 @@ def main():
     out.append("| benchmark | ns / op | vs floor/cas_pair | allocations |")
     out.append("|---|---:|---:|---:|")
     floor = get("floor/cas_pair")
-    for name in ["floor/fetch_add_pair", "floor/cas_pair", "slotgate/try_acquire_release",
+    for name in ["floor/fetch_add_pair", "floor/cas_pair", "floor/checked_pair",
+                 "slotgate/try_acquire_release",
                  "slotgate/try_acquire_release_cooldown", "slotgate/try_acquire_release_gated",
                  "std_counting_semaphore/try_acquire_release", "posix_sem/try_acquire_release",
                  "mutex_condvar_semaphore/try_acquire_release"]:
@@ -141,6 +142,11 @@ def main():
     if sg and std_sem:
         goal(f"uncontended slotgate <= 1.0x std_counting_semaphore "
              f"({ns(sg) / ns(std_sem):.2f}x)", ns(sg) <= ns(std_sem))
+        chk = get("floor/checked_pair")
+        if chk:
+            goal(f"(the floor for a generation-checked release, floor/checked_pair, is "
+                 f"{ns(chk) / ns(std_sem):.2f}x std_counting_semaphore here; slotgate is "
+                 f"{ns(sg) / ns(chk):.2f}x that floor)", ns(chk) <= ns(std_sem))
     a = get("contended/slotgate/real_time/threads:2")
     b = get("contended/std_counting_semaphore/real_time/threads:2")
     if a and b:

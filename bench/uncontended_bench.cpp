@@ -38,6 +38,26 @@ void floor_cas_pair(benchmark::State& state) {
 }
 BENCHMARK(floor_cas_pair)->Name("floor/cas_pair");
 
+// The least a semaphore that refuses a stale release can do: the acquire reads the word and
+// takes it with a CAS (as std::counting_semaphore's does); the release is a CAS too, from the
+// value its handle names (no read first), because a blind fetch_add, which is all
+// std::counting_semaphore's release is, cannot refuse a handle that is no longer current.
+void floor_checked_pair(benchmark::State& state) {
+  alignas(64) std::atomic<uint64_t> word{0};
+  for (auto _ : state) {
+    uint64_t v = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+    }
+    uint64_t held = v + 1;
+    if (!word.compare_exchange_strong(held, v + 2, std::memory_order_release,
+                                      std::memory_order_relaxed))
+      state.SkipWithError("stale");
+  }
+  benchmark::DoNotOptimize(word.load());
+}
+BENCHMARK(floor_checked_pair)->Name("floor/checked_pair");
+
 // Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
 class AllocationProbe {
  public:

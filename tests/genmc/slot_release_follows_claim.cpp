@@ -1,7 +1,7 @@
-// SlotTable::release's CAS (acquire): the session's end is written after its start. A claims
-// the one record at t=5 (stamp 5); B, holding the permit A made, releases it at t=100 with a
-// 10-tick cooldown (stamp 110). The record must end cooling until 110: B's stamp write comes
-// after A's in the stamp's modification order, which only the acquire orders.
+// SlotTable::release's CAS (acquire): the session's end is read after its start. A claims the
+// one record at t=5; B, holding the permit A made, releases it at t=100 with a 10-tick
+// cooldown. B must read the grant time A wrote (5, which the learned lag's rejection evidence
+// uses), and the record cools until 110.
 #include "litmus.hpp"
 
 static litmus::Slots g_slots;
@@ -15,8 +15,10 @@ static void* claimer(void*) {
 static void* releaser(void*) {
   slotgate::Status why = slotgate::Status::kOk;
   const slotgate::Permit p{0, 1};  // the permit the claim makes
-  const auto r = g_slots.release(p, 100, 10, 0, why);
+  uint32_t granted = 0;
+  const auto r = g_slots.release(p, 100, 10, 0, why, &granted);
   SLOTGATE_ASSUME(r != slotgate::detail::SlotRelease::kRejected);  // after the claim
+  assert(granted == 5);
   return nullptr;
 }
 

@@ -93,9 +93,12 @@ struct ControlWord {
   }
   // The fast path may grant on this word with a record CAS and no CAS here: open, no waiter,
   // no pause, episode, gate budget or lowered limit to honour.
-  static constexpr bool fast(Word w) noexcept {
-    return (w & (kClosed | kPaused | kHalfOpen | kShrink)) == 0 && queued(w) == 0 && gate_open(w);
-  }
+  // One mask test: the flags and the queue count zero, the credit field all ones.
+  static constexpr Word kQueuedMask = ((Word(1) << kQueueBits) - 1) << kQueuedShift;
+  static constexpr Word kCreditMask = kCreditOpen << kCreditShift;
+  static constexpr Word kFastMask =
+      kClosed | kPaused | kHalfOpen | kShrink | kQueuedMask | kCreditMask;
+  static constexpr bool fast(Word w) noexcept { return ((w ^ kCreditMask) & kFastMask) == 0; }
   // The word admits a grant as it stands (for the fast path, `from_queue` false, no waiter is
   // queued either): not closed, paused or probing, gate credit left. Whether a record below
   // lim is free is the slot table's to say.

@@ -7,11 +7,11 @@
 //      ^                                                                 |               |
 //      +----------------------------------------------- no cooldown -----+-- cooldown over
 //
-// The timestamp says when the current phase began or ends: Held, the grant; Cooling, the end
-// of the cooldown; Free, when the record became free. A record also keeps its latest grant and
-// release times (evidence for learned lags) and its *carry*: the sessions that ended on it and
-// that the upstream may still count (until release + cooldown + tail, the caller's bound). The
-// carry is a count, the latest time any of them may still be counted, and the latest grant and
+// A Held record's grant time is its latest grant; a Cooling one's timestamp says when the
+// cooldown ends (and stays, once Free, as when the record became free). A record keeps its latest
+// grant and release times (evidence for learned lags) and its *carry*: the sessions that ended on
+// it and that the upstream may still count (until release + cooldown + tail, the caller's bound).
+// The carry is a count, the latest time any of them may still be counted, and the latest grant and
 // release among them; the usage gate counts them all while any may still count, the latest
 // grant is one a reading may be missing, and the latest release is after the reading's date
 // (a reading dated after a session ended shows it if the upstream still counts it). A record can be
@@ -19,8 +19,8 @@
 // forgetting them.
 //
 // Claiming and Releasing are private to the one thread that won the CAS: it writes the record's
-// timestamp, then publishes the stable phase with a release store. Readers act only on the
-// stable phases, so they never see a timestamp of another phase.
+// grant time or timestamp, then publishes the stable phase with a release store. Readers act only
+// on the stable phases, so they never see a timestamp of another phase.
 //
 // The table is the limiter's only count of occupancy: a record not Free is a slot taken (held,
 // cooling, or being granted or released). A grant takes a Free record below the control word's
@@ -148,12 +148,11 @@ class SlotTable {
     Record& r = records_[i];
     // relaxed: the record is ours alone while Claiming.
     const uint32_t gen = SlotWord::gen(r.word.load(std::memory_order_relaxed));
-    // relaxed x3: the release below publishes.
-    r.stamp.store(now, std::memory_order_relaxed);
+    // relaxed x2: the release below publishes.
     r.granted_at.store(now, std::memory_order_relaxed);
     auto& counter = from_queue ? r.queue_grants : r.fast_grants;
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    // release: pairs with acquire loads in release/reclaim/scan, publishing the stamp.
+    // release: pairs with acquire loads in release/reclaim/scan, publishing the grant time.
     r.word.store(SlotWord::make(gen, SlotPhase::kHeld), std::memory_order_release);
     hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
     return Permit{i, gen};
@@ -215,12 +214,12 @@ class SlotTable {
       why = classify_mismatch(r, p, expected);
       return SlotRelease::kRejected;
     }
-    // acquire: pairs with the claim's release (we end the session it began, so our stamp
-    // write is ordered after the claim's: write order, which Relacy cannot show, its
-    // modification order being the order of execution; tests/genmc does). No release: end_session's
-    // release store publishes the end of the session, and a reader of this Releasing value
-    // synchronizes with the claim's Held store anyway (this RMW continues its release sequence).
-    // acquire on failure: classify_mismatch reads reclaimed_gen, published before the word we find.
+    // acquire: pairs with the claim's release (we end the session it began, so the grant time
+    // we read is the claim's; tests/genmc/slot_release_follows_claim.cpp). No release:
+    // end_session's release store publishes the end of the session, and a reader of this Releasing
+    // value synchronizes with the claim's Held store anyway (this RMW continues its release
+    // sequence). acquire on failure: classify_mismatch reads reclaimed_gen, published before the
+    // word we find.
     if (!r.word.compare_exchange_strong(expected,
                                         SlotWord::make(p.generation, SlotPhase::kReleasing),
                                         std::memory_order_acquire, std::memory_order_acquire)) {
@@ -240,7 +239,7 @@ class SlotTable {
     // relaxed: still ours alone; the grant it counted never happened.
     r.queue_grants.store(r.queue_grants.load(std::memory_order_relaxed) - 1,
                          std::memory_order_relaxed);
-    // release: pairs with the acquire of the next claim's CAS, so its stamp and counter writes
+    // release: pairs with the acquire of the next claim's CAS, so its grant time and counter writes
     // are ordered after ours (write order, which Relacy cannot show, its modification order
     // being the order of execution; tests/genmc does). No store-buffering pair is needed: the
     // granter's waiter is still queued, so no fast path takes it, and the granter looks again.
@@ -289,10 +288,11 @@ class SlotTable {
     if (max_hold == 0) return 0;
     for (size_t i = 0; i < MaxSlots; ++i) {
       Record& r = records_[i];
-      // acquire: pairs with the claim's release, so stamp is this holder's start.
+      // acquire: pairs with the claim's release, so granted_at is this holder's start.
       uint32_t w = r.word.load(std::memory_order_acquire);
       if (SlotWord::phase(w) != SlotPhase::kHeld) continue;
-      if (!Tk::reached(lease_end(r.stamp.load(std::memory_order_relaxed), max_hold), now)) continue;
+      if (!Tk::reached(lease_end(r.granted_at.load(std::memory_order_relaxed), max_hold), now))
+        continue;
       const uint32_t gen = SlotWord::gen(w);
       // relaxed: we race the holder's own release and one of us wins; the flag tells the
       // holder's late release why, in the same step. Acquire is not needed: on success this
@@ -485,11 +485,11 @@ class SlotTable {
     Deadline<Tick> d;
     for (size_t i = 0; i < MaxSlots; ++i) {
       const Record& r = records_[i];
-      // acquire: pairs with the release that published the phase, so stamp belongs to it.
+      // acquire: pairs with the release that published the phase, so the time read belongs to it.
       const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_acquire));
-      const Tick stamp = r.stamp.load(std::memory_order_relaxed);
-      if (p == SlotPhase::kCooling) d.merge_after(stamp, now);
-      if (p == SlotPhase::kHeld && max_hold != 0) d.merge_after(lease_end(stamp, max_hold), now);
+      if (p == SlotPhase::kCooling) d.merge_after(r.stamp.load(std::memory_order_relaxed), now);
+      if (p == SlotPhase::kHeld && max_hold != 0)
+        d.merge_after(lease_end(r.granted_at.load(std::memory_order_relaxed), max_hold), now);
     }
     return d;
   }
@@ -498,8 +498,9 @@ class SlotTable {
   // A line each (where there are lines): two threads holding two slots write only their own.
   struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
-    atomic<Tick> stamp;       // Held: granted at; Cooling (and Free after it): cooldown end
-    atomic<Tick> granted_at;  // the latest grant of this record, kept after it ends
+    atomic<Tick> stamp;  // Cooling (and Free after it): the cooldown's end
+    atomic<Tick>
+        granted_at;  // the latest grant of this record (Held: this one), kept after it ends
     // The latest kReleaseHistory releases (or reclaims) of this record, a ring whose newest
     // entry is released[(released_n - 1) % kReleaseHistory]; 0: none yet.
     atomic<Tick> released[kReleaseHistory];
