@@ -58,6 +58,29 @@ void floor_checked_pair(benchmark::State& state) {
 }
 BENCHMARK(floor_checked_pair)->Name("floor/checked_pair");
 
+// floor/checked_pair with a permit that remembers when it was granted (what a lease limit
+// and the learned lags read): one store between the two CASes, which the release's CAS must
+// wait for.
+void floor_stamped_pair(benchmark::State& state) {
+  alignas(64) std::atomic<uint64_t> word{0};
+  std::atomic<uint64_t> granted_at{0};
+  uint64_t now = 0;
+  for (auto _ : state) {
+    uint64_t v = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+    }
+    granted_at.store(++now, std::memory_order_relaxed);
+    uint64_t held = v + 1;
+    if (!word.compare_exchange_strong(held, v + 2, std::memory_order_release,
+                                      std::memory_order_relaxed))
+      state.SkipWithError("stale");
+  }
+  benchmark::DoNotOptimize(word.load());
+  benchmark::DoNotOptimize(granted_at.load());
+}
+BENCHMARK(floor_stamped_pair)->Name("floor/stamped_pair");
+
 // Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
 class AllocationProbe {
  public:

@@ -17,8 +17,9 @@
 // spins or sleeps; never when the fast path grants, a refusal returns at once, or the ticket
 // is granted as it is taken. It must not block or throw, and must not wait for this acquire.
 //
-// A caller first tries the fast path; otherwise it takes a ticket, looks at it a few times
-// (the port's kAcquireSpins), then sleeps on the port. Whoever grants, times out or closes its
+// A caller first tries the fast path, and while every slot is taken and nobody is queued,
+// looks for a freed one a few times (the port's kAcquireSpins); otherwise it takes a ticket,
+// looks at it as many times, then sleeps on the port. Whoever grants, times out or closes its
 // ticket wakes it alone (Port::notify_waiter); one waiter at a time also sleeps towards the
 // limiter's next deadline and polls for everyone (the port chooses it), so no thread runs in
 // the background and a release with 64 waiters asleep wakes one of them.
@@ -47,6 +48,22 @@ struct NobodyToTell {
 // An `on_queued` argument that is not a Lane (which selects the overloads that take one).
 template <class F>
 using NotLane = std::enable_if_t<!std::is_same<std::decay_t<F>, Lane>::value>;
+
+// acquire_or_enqueue once its try_acquire has refused with `s` (the refusal is counted once).
+template <class Limiter>
+Status enqueue_after(Limiter& limiter, Status s, typename Limiter::tick_type now,
+                     typename Limiter::deadline_type deadline, Permit& out, Ticket& ticket,
+                     Lane lane) noexcept {
+  if (!is_transient(s)) return s;
+  if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
+    return Status::kTimedOut;
+  Ticket t;
+  s = limiter.enqueue(now, t, deadline, lane);
+  if (s != Status::kOk) return s;
+  s = limiter.claim(t, out);
+  if (s == Status::kPending) ticket = t;
+  return s;
+}
 
 // begin_wait / end_wait around the sleeping part of one acquire. A waiter that leaves holding
 // the poller role lets it go, then hands it on if the limiter still has a deadline someone
@@ -88,16 +105,9 @@ Status acquire_or_enqueue(Limiter& limiter, typename Limiter::tick_type now,
     out = Permit{};
     return Status::kInvalidArgument;
   }
-  Status s = limiter.try_acquire(now, out);
-  if (s == Status::kOk || !is_transient(s)) return s;
-  if (deadline.set && Ticks<typename Limiter::tick_type>::reached(deadline.at, now))
-    return Status::kTimedOut;
-  Ticket t;
-  s = limiter.enqueue(now, t, deadline, lane);
-  if (s != Status::kOk) return s;
-  s = limiter.claim(t, out);
-  if (s == Status::kPending) ticket = t;
-  return s;
+  const Status s = limiter.try_acquire(now, out);
+  if (s == Status::kOk) return s;
+  return detail::enqueue_after(limiter, s, now, deadline, out, ticket, lane);
 }
 
 // Block until a permit is granted, `deadline` passes (kTimedOut) or the limiter closes
@@ -111,7 +121,28 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
   static_assert(PortTraits<Port>::blocking, "this port has no wait contract (see port.hpp)");
   Port& port = limiter.port();
   Ticket ticket;
-  Status s = acquire_or_enqueue(limiter, Port::now(), deadline, out, ticket, lane);
+  if (lane.index >= Limiter::kLanes)
+    return acquire_or_enqueue(limiter, Port::now(), deadline, out, ticket, lane);
+  Status s = limiter.try_acquire(Port::now(), out);
+  // Every slot taken and nobody queued: a slot freed within a few turns is taken without
+  // queuing, as a waiter looking at its ticket would have had it handed over. Nobody is passed
+  // over: once anyone queues, would_admit says no and the refusal below is kWaitersAhead. The
+  // looks between tries change and count nothing, so the refusal is counted once.
+  for (int spin = 0; s == Status::kNoSlot && spin < PortTraits<Port>::acquire_spins; ++spin) {
+    if constexpr (PortTraits<Port>::acquire_spins > 0) Port::relax();
+    const auto now = Port::now();
+    if (limiter.would_admit(now)) {
+      Permit p;
+      const Status again = limiter.try_acquire(now, p);
+      if (again == Status::kOk) {
+        out = p;
+        return again;
+      }
+      if (again != Status::kNoSlot) s = again;
+    }
+  }
+  if (s == Status::kOk) return s;
+  s = detail::enqueue_after(limiter, s, Port::now(), deadline, out, ticket, lane);
   if (s != Status::kPending) return s;
   on_queued();
   // A hand-off usually comes within microseconds; sleeping and being woken costs tens.

@@ -161,6 +161,16 @@ class Limiter {
     return s;
   }
 
+  // Whether try_acquire at `now` would find a slot as things stand: no waiter queued, no pause,
+  // probe or gate budget holding grants, and a slot record free (or its cooldown over). A hint
+  // for a caller choosing between spinning and queuing: it changes and counts nothing, and
+  // another caller may take the slot first. Wait-free, interrupt-safe.
+  bool would_admit(tick_type now) const noexcept {
+    word_type c = s_.adm.word_acquire();  // acquire: the pause's end read below is this pause's
+    if (CW::paused(c) && Tk::reached(s_.adm.pause_end(), now)) c &= ~CW::kPaused;  // over
+    return CW::admits(c, false) && s_.slots.any_claimable(CW::lim(c), now);
+  }
+
   // Join the wait queue, in `lane` (slotgate/lanes.hpp; 0 with one lane). kOk gives a ticket
   // (it may already be granted: claim it), else kQueueFull (every ticket record in use),
   // kClosed, or kInvalidArgument for a lane >= Lanes. A deadline in the past — or more than

@@ -19,6 +19,33 @@ TYPED_TEST(Basic, GrantsUpToTheLimitThenRefuses) {
   EXPECT_EQ(s.counters.no_slot, 1u);
 }
 
+// would_admit: a look for a caller choosing between spinning and queuing. It says what
+// try_acquire would find, and changes and counts nothing.
+TYPED_TEST(Basic, WouldAdmitSaysWhatTryAcquireWouldFind) {
+  this->configure(2, /*cooldown=*/100);
+  EXPECT_TRUE(this->lim.would_admit(this->now()));
+  const Permit a = this->take();
+  const Permit b = this->take();
+  const auto before = this->snap().counters;
+  EXPECT_FALSE(this->lim.would_admit(this->now()));  // every slot held
+  ASSERT_EQ(this->release(a), Status::kOk);
+  EXPECT_FALSE(this->lim.would_admit(this->now()));   // cooling
+  EXPECT_TRUE(this->lim.would_admit(this->at(100)));  // its cooldown over by then
+  const auto after = this->snap().counters;
+  EXPECT_EQ(after.no_slot, before.no_slot);
+  EXPECT_EQ(after.held_back_cooldown, before.held_back_cooldown);
+  EXPECT_EQ(after.granted, before.granted);
+  const Ticket t = this->wait();
+  EXPECT_FALSE(this->lim.would_admit(this->at(100)));  // a waiter queued: no barging
+  EXPECT_EQ(this->lim.cancel(t, this->now()), Status::kOk);
+  EXPECT_EQ(this->lim.pause_for(50, this->now()), Status::kOk);
+  EXPECT_FALSE(this->lim.would_admit(this->at(40)));  // paused
+  this->advance(100);  // the pause over too (try_acquire would clear it on its way)
+  EXPECT_TRUE(this->lim.would_admit(this->now()));
+  EXPECT_EQ(this->try_take(), Status::kOk);
+  EXPECT_EQ(this->release(b), Status::kOk);
+}
+
 TYPED_TEST(Basic, PermitsAreDistinct) {
   this->configure(4);
   const Permit a = this->take(), b = this->take(), c = this->take(), d = this->take();

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -280,6 +281,84 @@ TEST(PosixWakeUps, ThePollerRoleOutlivesItsHolder) {
   ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
   older.join();
   EXPECT_EQ(first, Status::kOk);
+}
+
+// The posix port with a hook in the spin's relax(), so a test can act at a known turn of a
+// blocking acquire's spin, in its own thread: no timing decides what the spin sees.
+struct SpinHookPort : Port {
+  static inline std::function<void(int)> on_relax;
+  static inline int turns = 0;
+  static void relax() noexcept {
+    ++turns;
+    if (on_relax) on_relax(turns);
+  }
+};
+using HookedLimiter = Limiter<SpinHookPort, 4, 8>;
+
+struct SpinBeforeQueuing : ::testing::Test {
+  SpinHookPort port;
+  HookedLimiter lim{port};
+  void SetUp() override {
+    HookedLimiter::config_type c;
+    c.limit = 1;
+    ASSERT_EQ(lim.configure(c), Status::kOk);
+    SpinHookPort::turns = 0;
+  }
+  void TearDown() override { SpinHookPort::on_relax = nullptr; }
+};
+
+TEST_F(SpinBeforeQueuing, ASlotFreedWhileTheAcquirerSpinsIsTakenWithoutQueuing) {
+  Permit held;
+  ASSERT_EQ(lim.try_acquire(Port::now(), held), Status::kOk);
+  SpinHookPort::on_relax = [&](int turn) {
+    if (turn == 3) {
+      EXPECT_EQ(lim.release(held, Port::now()), Status::kOk);
+    }
+  };
+  Permit p;
+  int queued = 0;
+  ASSERT_EQ(acquire_for(lim, 1s, p, [&] { ++queued; }), Status::kOk);
+  EXPECT_EQ(queued, 0);
+  const auto k = lim.snapshot().counters;
+  EXPECT_EQ(k.from_queue, 0u);  // the fast path granted it: no ticket was taken
+  EXPECT_EQ(k.no_slot, 1u);     // the first refusal, once: the looks between count nothing
+  EXPECT_EQ(lim.release(p, Port::now()), Status::kOk);
+}
+
+TEST_F(SpinBeforeQueuing, AWaiterQueuedMeanwhileIsNotPassedOver) {
+  Permit held;
+  ASSERT_EQ(lim.try_acquire(Port::now(), held), Status::kOk);
+  Ticket first;
+  SpinHookPort::on_relax = [&](int turn) {
+    if (turn == 1) {
+      EXPECT_EQ(lim.enqueue(Port::now(), first), Status::kOk);
+    } else if (turn == 2) {
+      EXPECT_EQ(lim.release(held, Port::now()), Status::kOk);
+    }
+  };
+  Permit p;
+  EXPECT_EQ(acquire_for(lim, 30ms, p), Status::kTimedOut);  // behind `first`, which holds it
+  Permit granted;
+  EXPECT_EQ(lim.claim(first, granted), Status::kOk);
+  EXPECT_EQ(lim.release(granted, Port::now()), Status::kOk);
+}
+
+TEST_F(SpinBeforeQueuing, NobodyToSpinForWhenAWaiterIsQueued) {
+  Permit held;
+  ASSERT_EQ(lim.try_acquire(Port::now(), held), Status::kOk);
+  Ticket first;
+  ASSERT_EQ(lim.enqueue(Port::now(), first), Status::kOk);
+  int queued = 0;
+  SpinHookPort::on_relax = [&](int turn) {
+    // Already queued behind `first` by the first spin's turn: no spin came before the ticket.
+    EXPECT_EQ(queued, 1) << "turn " << turn;
+    SpinHookPort::on_relax = nullptr;
+  };
+  Permit p;
+  EXPECT_EQ(acquire_for(lim, 20ms, p, [&] { ++queued; }), Status::kTimedOut);
+  EXPECT_EQ(lim.snapshot().counters.waiters_ahead, 1u);
+  EXPECT_EQ(lim.cancel(first, Port::now()), Status::kOk);
+  EXPECT_EQ(lim.release(held, Port::now()), Status::kOk);
 }
 
 }  // namespace

@@ -178,6 +178,22 @@ class SlotTable {
     return n;
   }
 
+  // Whether a record below `range` is Free, or Cooling with its cooldown over by `now`: what
+  // try_claim, after reclaiming, would find. A hint (another thread may take it first); changes
+  // nothing. Wait-free. relaxed: a hint, acted on only through try_claim's own CAS; a cooldown's
+  // end read beside an old phase can only make it wrong, never unsafe.
+  bool any_claimable(size_t range, Tick now) const noexcept {
+    if (range > MaxSlots) range = MaxSlots;
+    for (size_t i = 0; i < range; ++i) {
+      const Record& r = records_[i];
+      const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_relaxed));
+      if (p == SlotPhase::kFree) return true;
+      if (p == SlotPhase::kCooling && Tk::reached(r.stamp.load(std::memory_order_relaxed), now))
+        return true;
+    }
+    return false;
+  }
+
   // Whether any record at or above `from` is not Free (a lowered limit still has records out
   // above it). Wait-free; seq_cst loads as in taken().
   bool taken_from(size_t from) const noexcept {
