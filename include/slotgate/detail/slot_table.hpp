@@ -154,7 +154,10 @@ class SlotTable {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     // release: pairs with acquire loads in release/reclaim/scan, publishing the grant time.
     r.word.store(SlotWord::make(gen, SlotPhase::kHeld), std::memory_order_release);
-    hint_.store(i + 1, std::memory_order_relaxed);  // relaxed: a hint
+    // relaxed x2: a hint. Written only when it changes, so that grants of one record (a limit
+    // of one) do not take the hint's line from the other cores on every grant.
+    if (hint_.load(std::memory_order_relaxed) != i + 1)
+      hint_.store(i + 1, std::memory_order_relaxed);
     return Permit{i, gen};
   }
 
@@ -512,15 +515,20 @@ class SlotTable {
 
  private:
   // A line each (where there are lines): two threads holding two slots write only their own.
+  // What a grant and a release without a cooldown touch comes first, within the first 64 bytes
+  // with 64-bit ticks, so that a slot passed between cores moves one line, not two.
   struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
-    atomic<Tick> stamp;  // Cooling (and Free after it): the cooldown's end
+    atomic<uint32_t> released_n;
     atomic<Tick>
         granted_at;  // the latest grant of this record (Held: this one), kept after it ends
+    // Written only by the thread that holds the record in Claiming: no RMW needed.
+    atomic<Counter> fast_grants;
     // The latest kReleaseHistory releases (or reclaims) of this record, a ring whose newest
     // entry is released[(released_n - 1) % kReleaseHistory]; 0: none yet.
     atomic<Tick> released[kReleaseHistory];
-    atomic<uint32_t> released_n;
+    atomic<Counter> queue_grants;
+    atomic<Tick> stamp;  // Cooling (and Free after it): the cooldown's end
     atomic<uint32_t> reclaimed_gen;
     // The carry (see the top of the file). Written only by the thread that ends a session on
     // the record (it owns it while Releasing); read by the gate's census.
@@ -528,9 +536,6 @@ class SlotTable {
     atomic<Tick> carry_until;
     atomic<Tick> carry_grant;
     atomic<Tick> carry_end;
-    // Written only by the thread that holds the record in Claiming: no RMW needed.
-    atomic<Counter> fast_grants;
-    atomic<Counter> queue_grants;
   };
 
   // Remember a release at `now` in the record's history. relaxed x3: the caller owns the
