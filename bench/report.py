@@ -73,7 +73,7 @@ def main():
     out.append("|---|---:|---:|---:|---:|---:|")
     for t in (2, 4):
         base = get(f"contended/std_counting_semaphore/real_time/threads:{t}")
-        for subj in ["slotgate", "slotgate_try_yield", "std_counting_semaphore",
+        for subj in ["slotgate", "slotgate_parked", "slotgate_try_yield", "std_counting_semaphore",
                      "fifo_fair_semaphore", "mutex_condvar_semaphore"]:
             b = get(f"contended/{subj}/real_time/threads:{t}")
             if not b or not base:
@@ -158,6 +158,12 @@ def main():
     if a and b:
         r = a["items_per_second"] / b["items_per_second"]
         goal(f"contended at 4 threads >= fifo_fair_semaphore ({r:.2f}x; p99 "
+             f"{a.get('p99_ns', 0):.0f} vs {b.get('p99_ns', 0):.0f} ns)", r >= 1.0)
+    a = get("contended/slotgate_parked/real_time/threads:4")
+    b = get("contended/fifo_fair_semaphore/real_time/threads:4")
+    if a and b:
+        r = a["items_per_second"] / b["items_per_second"]
+        goal(f"strictly FIFO (spinning off) at 4 threads >= fifo_fair_semaphore ({r:.2f}x; p99 "
              f"{a.get('p99_ns', 0):.0f} vs {b.get('p99_ns', 0):.0f} ns)", r >= 1.0)
     a = get("sleepers64/slotgate/real_time/threads:64")
     if a and a.get("wake_calls_per_queued_grant") is not None:
