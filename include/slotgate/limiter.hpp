@@ -165,11 +165,7 @@ class Limiter {
   // probe or gate budget holding grants, and a slot record free (or its cooldown over). A hint
   // for a caller choosing between spinning and queuing: it changes and counts nothing, and
   // another caller may take the slot first. Wait-free, interrupt-safe.
-  bool would_admit(tick_type now) const noexcept {
-    word_type c = s_.adm.word_acquire();  // acquire: the pause's end read below is this pause's
-    if (CW::paused(c) && Tk::reached(s_.adm.pause_end(), now)) c &= ~CW::kPaused;  // over
-    return CW::admits(c, false) && s_.slots.any_claimable(CW::lim(c), now);
-  }
+  bool would_admit(tick_type now) const noexcept { return Grants::would_admit(s_, now); }
 
   // Join the wait queue, in `lane` (slotgate/lanes.hpp; 0 with one lane). kOk gives a ticket
   // (it may already be granted: claim it), else kQueueFull (every ticket record in use),

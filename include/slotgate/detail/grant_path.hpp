@@ -124,6 +124,16 @@ struct GrantPath {
     return take_slow(s, now, from_queue, probe, out);
   }
 
+  // Whether the fast path at `now` would find a slot (Limiter::would_admit): a hint that
+  // changes and counts nothing. relaxed (Admission::word), and the pause's end read beside it
+  // may be another pause's: a hint is only ever wrong that way, never unsafe, since
+  // try_acquire decides on its own.
+  static bool would_admit(const P& s, tick_type now) noexcept {
+    word_type c = s.adm.word();
+    if (CW::paused(c) && P::Tk::reached(s.adm.pause_end(), now)) c &= ~CW::kPaused;  // over
+    return CW::admits(c, false) && s.slots.any_claimable(CW::lim(c), now);
+  }
+
   // A record taken by try_claim that the word no longer allows: back, and the look after. The
   // granter (from_queue: it holds the token) does not look: it decides again before letting
   // the token go, and a kick of its own would have it run again, forever, while a lowered limit
