@@ -302,6 +302,12 @@ slotgate_status slotgate_lane_snapshot_of(const slotgate_limiter* l, uint32_t la
   return lane_snapshot(im->lim, lane, im->port.now(), *out);
 }
 
+bool slotgate_would_admit(const slotgate_limiter* l) {
+  if (l == nullptr) return false;
+  const Impl* im = impl(l);
+  return im->lim.would_admit(im->port.now());
+}
+
 slotgate_ticket_state slotgate_ticket_state_of(const slotgate_limiter* l, slotgate_ticket t) {
   if (l == nullptr) return SLOTGATE_TICKET_INVALID;
   switch (impl(l)->lim.state(cpp(t))) {

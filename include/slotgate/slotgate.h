@@ -185,6 +185,11 @@ slotgate_status slotgate_set_cooldown(slotgate_limiter* l, slotgate_tick cooldow
 slotgate_status slotgate_set_max_hold(slotgate_limiter* l, slotgate_tick max_hold);
 
 slotgate_status slotgate_try_acquire(slotgate_limiter* l, slotgate_permit* out);
+/* Whether slotgate_try_acquire would find a slot now: nobody queued, no pause, probe or gate
+ * budget holding grants, and a slot free (or its cooldown over). A hint for a caller choosing
+ * between spinning and queuing (another caller may take the slot first); changes and counts
+ * nothing. false for NULL. Wait-free. */
+bool slotgate_would_admit(const slotgate_limiter* l);
 /* deadline: an absolute tick, used when has_deadline. */
 slotgate_status slotgate_enqueue(slotgate_limiter* l, slotgate_ticket* out, bool has_deadline,
                                  slotgate_tick deadline);

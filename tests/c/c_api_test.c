@@ -65,11 +65,15 @@ static void test_fast_path_and_release(void) {
   slotgate_limiter* l = fresh(2, 0);
   slotgate_permit a, b, c;
   CHECK(l != NULL);
+  CHECK(slotgate_would_admit(l));
   CHECK(slotgate_try_acquire(l, &a) == SLOTGATE_OK);
   CHECK(slotgate_try_acquire(l, &b) == SLOTGATE_OK);
+  CHECK(!slotgate_would_admit(l));
+  CHECK(!slotgate_would_admit(NULL));
   CHECK(slotgate_try_acquire(l, &c) == SLOTGATE_NO_SLOT);
   CHECK(c.generation == 0);
   CHECK(slotgate_release(l, a) == SLOTGATE_OK);
+  CHECK(slotgate_would_admit(l));
   CHECK(slotgate_release(l, a) == SLOTGATE_STALE_PERMIT);
   c.slot = 999;
   c.generation = 1;
