@@ -722,6 +722,27 @@ struct UsageCellReadsWhole : rl::test_suite<UsageCellReadsWhole, 2> {
   }
 };
 
+// A rejection noted in one thread (its time and the refused session's grant) is taken whole
+// by the granter in another: the flag's release and acquire carry the two times with it. The
+// same limiter part (detail/learned_lag.hpp), alone.
+struct ANotedRejectionIsTakenWhole : rl::test_suite<ANotedRejectionIsTakenWhole, 2> {
+  detail::LearnedLag<RelacyAtomics, uint32_t, uint32_t> lag;
+  void thread(unsigned idx) {
+    if (idx == 0) {
+      lag.note_rejection(70, 30);
+    } else {
+      for (int k = 0; k < 3; ++k) {
+        uint32_t at = 0, granted = 0;
+        if (lag.take_rejection(at, granted)) {
+          RL_ASSERT(at == 70 && granted == 30);
+          return;
+        }
+        rl::yield(1, $);
+      }
+    }
+  }
+};
+
 // A rejection starts an episode while another thread takes a slot on the fast path: the grant
 // is made before the episode (an ordinary permit) or refused, never let through as a probe
 // while the pause holds.
@@ -1079,6 +1100,7 @@ int main(int argc, char** argv) {
   run(check<ARejectionRacesTheGatesJudgement>(
       "a rejection races the gate's judgement, another client in sight", iterations));
   run(check<UsageCellReadsWhole>("a usage reading is read whole", iterations));
+  run(check<ANotedRejectionIsTakenWhole>("a noted rejection is taken whole", iterations));
   run(check<RejectionRacesTryAcquire>("a rejection's episode races a fast-path grant", iterations));
   run(check<TwoThreadsRaceForTheProbe>("two threads race for the half-open probe", iterations));
   run(check<ReadingBindsTheFastPath<VersionedPort, LV>>(
