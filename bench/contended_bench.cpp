@@ -103,16 +103,18 @@ using ParkingLimiter = slotgate::Limiter<ParkingPort, 8, 64>;
 ParkingPort* g_parking_port = nullptr;
 ParkingLimiter* g_parking = nullptr;
 
+void make_parking_limiter(int limit) {
+  delete g_parking;
+  delete g_parking_port;
+  g_parking_port = new ParkingPort;
+  g_parking = new ParkingLimiter(*g_parking_port);
+  ParkingLimiter::config_type c;
+  c.limit = uint32_t(limit);
+  g_parking->configure(c);
+}
+
 void sleepers_slotgate(benchmark::State& state) {
-  if (state.thread_index() == 0) {
-    delete g_parking;
-    delete g_parking_port;
-    g_parking_port = new ParkingPort;
-    g_parking = new ParkingLimiter(*g_parking_port);
-    ParkingLimiter::config_type c;
-    c.limit = 1;
-    g_parking->configure(c);
-  }
+  if (state.thread_index() == 0) make_parking_limiter(1);
   thread_local Permit p;
   run_contended(
       state, [] { slotgate::acquire(*g_parking, p); },
@@ -132,15 +134,7 @@ BENCHMARK(sleepers_slotgate)->Name("sleepers64/slotgate")->Threads(64)->UseRealT
 // queues at once and sleeps, so grants go strictly in arrival order, as the FIFO-fair
 // baseline's do (the spin before queuing lets callers that have not queued yet race).
 void contended_slotgate_parked(benchmark::State& state) {
-  if (state.thread_index() == 0) {
-    delete g_parking;
-    delete g_parking_port;
-    g_parking_port = new ParkingPort;
-    g_parking = new ParkingLimiter(*g_parking_port);
-    ParkingLimiter::config_type c;
-    c.limit = uint32_t(contended_limit(state));
-    g_parking->configure(c);
-  }
+  if (state.thread_index() == 0) make_parking_limiter(contended_limit(state));
   thread_local Permit p;
   run_contended(
       state, [] { slotgate::acquire(*g_parking, p); },

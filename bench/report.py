@@ -153,18 +153,14 @@ def main():
     if a and b:
         r = a["items_per_second"] / b["items_per_second"]
         goal(f"contended at 2 threads >= 0.5x std_counting_semaphore ({r:.2f}x)", r >= 0.5)
-    a = get("contended/slotgate/real_time/threads:4")
     b = get("contended/fifo_fair_semaphore/real_time/threads:4")
-    if a and b:
-        r = a["items_per_second"] / b["items_per_second"]
-        goal(f"contended at 4 threads >= fifo_fair_semaphore ({r:.2f}x; p99 "
-             f"{a.get('p99_ns', 0):.0f} vs {b.get('p99_ns', 0):.0f} ns)", r >= 1.0)
-    a = get("contended/slotgate_parked/real_time/threads:4")
-    b = get("contended/fifo_fair_semaphore/real_time/threads:4")
-    if a and b:
-        r = a["items_per_second"] / b["items_per_second"]
-        goal(f"strictly FIFO (spinning off) at 4 threads >= fifo_fair_semaphore ({r:.2f}x; p99 "
-             f"{a.get('p99_ns', 0):.0f} vs {b.get('p99_ns', 0):.0f} ns)", r >= 1.0)
+    for subj, what in [("slotgate", "contended"),
+                       ("slotgate_parked", "strictly FIFO (spinning off)")]:
+        a = get(f"contended/{subj}/real_time/threads:4")
+        if a and b:
+            r = a["items_per_second"] / b["items_per_second"]
+            goal(f"{what} at 4 threads >= fifo_fair_semaphore ({r:.2f}x; p99 "
+                 f"{a.get('p99_ns', 0):.0f} vs {b.get('p99_ns', 0):.0f} ns)", r >= 1.0)
     a = get("sleepers64/slotgate/real_time/threads:64")
     if a and a.get("wake_calls_per_queued_grant") is not None:
         w = a["wake_calls_per_queued_grant"]

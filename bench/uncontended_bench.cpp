@@ -42,26 +42,10 @@ BENCHMARK(floor_cas_pair)->Name("floor/cas_pair");
 // takes it with a CAS (as std::counting_semaphore's does); the release is a CAS too, from the
 // value its handle names (no read first), because a blind fetch_add, which is all
 // std::counting_semaphore's release is, cannot refuse a handle that is no longer current.
-void floor_checked_pair(benchmark::State& state) {
-  alignas(64) std::atomic<uint64_t> word{0};
-  for (auto _ : state) {
-    uint64_t v = word.load(std::memory_order_relaxed);
-    while (!word.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-    }
-    uint64_t held = v + 1;
-    if (!word.compare_exchange_strong(held, v + 2, std::memory_order_release,
-                                      std::memory_order_relaxed))
-      state.SkipWithError("stale");
-  }
-  benchmark::DoNotOptimize(word.load());
-}
-BENCHMARK(floor_checked_pair)->Name("floor/checked_pair");
-
-// floor/checked_pair with a permit that remembers when it was granted (what a lease limit
-// and the learned lags read): one store between the two CASes, which the release's CAS must
-// wait for.
-void floor_stamped_pair(benchmark::State& state) {
+// Stamped: the permit also remembers when it was granted (what a lease limit and the learned
+// lags read): one store between the two CASes, which the release's CAS must wait for.
+template <bool Stamped>
+void floor_checked(benchmark::State& state) {
   alignas(64) std::atomic<uint64_t> word{0};
   std::atomic<uint64_t> granted_at{0};
   uint64_t now = 0;
@@ -70,7 +54,7 @@ void floor_stamped_pair(benchmark::State& state) {
     while (!word.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
                                        std::memory_order_relaxed)) {
     }
-    granted_at.store(++now, std::memory_order_relaxed);
+    if (Stamped) granted_at.store(++now, std::memory_order_relaxed);
     uint64_t held = v + 1;
     if (!word.compare_exchange_strong(held, v + 2, std::memory_order_release,
                                       std::memory_order_relaxed))
@@ -79,7 +63,8 @@ void floor_stamped_pair(benchmark::State& state) {
   benchmark::DoNotOptimize(word.load());
   benchmark::DoNotOptimize(granted_at.load());
 }
-BENCHMARK(floor_stamped_pair)->Name("floor/stamped_pair");
+BENCHMARK_TEMPLATE(floor_checked, false)->Name("floor/checked_pair");
+BENCHMARK_TEMPLATE(floor_checked, true)->Name("floor/stamped_pair");
 
 // Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
 class AllocationProbe {

@@ -131,15 +131,7 @@ Status acquire_until(Limiter& limiter, typename Limiter::deadline_type deadline,
   for (int spin = 0; s == Status::kNoSlot && spin < PortTraits<Port>::acquire_spins; ++spin) {
     if constexpr (PortTraits<Port>::acquire_spins > 0) Port::relax();
     const auto now = Port::now();
-    if (limiter.would_admit(now)) {
-      Permit p;
-      const Status again = limiter.try_acquire(now, p);
-      if (again == Status::kOk) {
-        out = p;
-        return again;
-      }
-      if (again != Status::kNoSlot) s = again;
-    }
+    if (limiter.would_admit(now)) s = limiter.try_acquire(now, out);
   }
   if (s == Status::kOk) return s;
   s = detail::enqueue_after(limiter, s, Port::now(), deadline, out, ticket, lane);
