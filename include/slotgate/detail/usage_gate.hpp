@@ -116,8 +116,13 @@ class UsageGate {
   // the granter. Token holder.
   void publish_judged(uint32_t version, bool has, UsageReading<Tick> r) noexcept {
     // relaxed: we are the only writer of what we compare with.
+    // release: pairs with pending()'s acquire. Not shown by the model suite: it matters when
+    // the gate was open and the granter closed it for this version (a seq_cst CAS), and Relacy
+    // runs seq_cst loads in the order it schedules them, so a fast path that finds the version
+    // judged always sees the close there; C++ lets its look precede the close in the single
+    // total order unless this pair orders them. A GenMC litmus would show it.
     if (judged_version_.load(std::memory_order_relaxed) != version)
-      judged_version_.store(version, std::memory_order_release);   // pairs with pending()
+      judged_version_.store(version, std::memory_order_release);
     const uint32_t v = seen_seq_.load(std::memory_order_relaxed);  // one writer
     // relaxed x3: ours; unchanged, republishing would only make fast paths look again.
     if (v != 0 && seen_.load(std::memory_order_relaxed) == has &&
@@ -125,7 +130,12 @@ class UsageGate {
                   seen_at_.load(std::memory_order_relaxed) == r.sampled_at)))
       return;
     seen_seq_.store(v + 1, std::memory_order_relaxed);  // ordered by the release stores below
-    // release x3: pair with pending()'s acquire loads, as in a seqlock.
+    // release x3: pair with pending()'s acquire loads, as in a seqlock. The model suite
+    // (AJudgedReadingIsReadWhole) shows the sequence's own pair; of the fields' pairs, the
+    // first two keep a look from reading a field newer than the sequence it checks, which can
+    // match the port only if the port went back to a reading older than one judged (which the
+    // granter ignores), and the last one is shown only by a look that reads three values stale
+    // at once, which Relacy did not reach in 300000 schedules.
     seen_.store(has, std::memory_order_release);
     seen_sessions_.store(r.sessions, std::memory_order_release);
     seen_at_.store(r.sampled_at, std::memory_order_release);
@@ -141,13 +151,14 @@ class UsageGate {
   // judged. Wait-free.
   bool pending(uint32_t version) const noexcept {
     // acquire: pairs with publish_judged, so a control word read after this carries the budget
-    // the granter set for that version.
+    // the granter set for that version (why the model suite cannot show it: publish_judged).
     return (version & 1u) != 0 || judged_version_.load(std::memory_order_acquire) != version;
   }
   // The same for a port without versions: compare the reading itself. Wait-free (a few loads;
   // a look that races the granter's note reads as pending).
   bool pending(bool has, UsageReading<Tick> r) const noexcept {
-    // acquire: pairs with note_seen's release stores, as in a seqlock.
+    // acquire: pairs with publish_judged's release stores, as in a seqlock (which of the
+    // pairs the model suite shows, and why not the others: there).
     const uint32_t v = seen_seq_.load(std::memory_order_acquire);
     if ((v & 1u) != 0) return true;
     const bool same = seen_.load(std::memory_order_acquire) == has &&
