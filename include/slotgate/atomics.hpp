@@ -18,8 +18,8 @@ namespace slotgate {
 template <class T>
 class PlainVar {
  public:
-  PlainVar() noexcept = default;
-  explicit PlainVar(T v) noexcept : value_(v) {}
+  constexpr PlainVar() noexcept = default;
+  constexpr explicit PlainVar(T v) noexcept : value_(v) {}
   T load() const noexcept { return value_; }
   void store(T v) noexcept { value_ = v; }
 

@@ -31,7 +31,9 @@ class UsageCell {
 
   // Changes with every write; odd while one is under way. Wait-free, interrupt-safe.
   uint32_t version() const noexcept {
-    return version_.load(std::memory_order_acquire);  // pairs with write's last store
+    // acquire: pairs with write's last store. Not shown weakened: callers compare the number,
+    // and the reading itself comes through read()'s own acquires.
+    return version_.load(std::memory_order_acquire);
   }
 
   // The latest reading, or false for none. Lock-free, interrupt-safe if the writer is not

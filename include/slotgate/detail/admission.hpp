@@ -159,6 +159,8 @@ class Admission {
     Word c = ctl_.load(std::memory_order_relaxed);  // relaxed: re-checked by the CAS
     for (;;) {
       const Word next = CW::pending(c) ? (c & ~CW::kPending) : (c & ~CW::kToken);
+      // The acquire half is not shown weakened: what a setter of `pending` publishes that
+      // matters (tickets, records, queue entries) has pairs of its own; the rest is bookkeeping.
       // acq_rel: release hands the granter's state and the queue to the next holder; acquire
       // pairs with the release of whoever set `pending`, so we see what they published before
       // we run again.

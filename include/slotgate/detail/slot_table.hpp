@@ -238,7 +238,7 @@ class SlotTable {
     // end_session's release store publishes the end of the session, and a reader of this Releasing
     // value synchronizes with the claim's Held store anyway (this RMW continues its release
     // sequence). acquire on failure: classify_mismatch reads reclaimed_gen, published before the
-    // word we find.
+    // word we find (it decides only which refusal is reported, so no scenario shows it).
     if (!r.word.compare_exchange_strong(expected,
                                         SlotWord::make(p.generation, SlotPhase::kReleasing),
                                         std::memory_order_acquire, std::memory_order_acquire)) {
@@ -415,7 +415,8 @@ class SlotTable {
     Evidence e;
     for (size_t i = 0; i < MaxSlots; ++i) {
       const Record& r = records_[i];
-      // acquire: pairs with the release that published the phase, so the times belong to it.
+      // acquire: pairs with the release that published the phase, so the times belong to it
+      // (not shown weakened: a stale time only moves a wake-up, which the next look corrects).
       const uint32_t w = r.word.load(std::memory_order_acquire);
       const SlotPhase p = SlotWord::phase(w);
       if (SlotWord::gen(w) == 0 || p == SlotPhase::kClaiming) continue;

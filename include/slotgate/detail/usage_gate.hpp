@@ -116,11 +116,13 @@ class UsageGate {
   // the granter. Token holder.
   void publish_judged(uint32_t version, bool has, UsageReading<Tick> r) noexcept {
     // relaxed: we are the only writer of what we compare with.
-    // release: pairs with pending()'s acquire. Not shown by the model suite: it matters when
-    // the gate was open and the granter closed it for this version (a seq_cst CAS), and Relacy
-    // runs seq_cst loads in the order it schedules them, so a fast path that finds the version
-    // judged always sees the close there; C++ lets its look precede the close in the single
-    // total order unless this pair orders them. A GenMC litmus would show it.
+    // release: pairs with pending()'s acquire, so a fast path that finds the version judged
+    // sees the word the judgement left (an open gate closed, a budget set). Not shown weakened:
+    // Relacy runs seq_cst loads in the order it schedules them, and under RC11 (GenMC) the
+    // record pair already covers it: a fast path whose look precedes the close in the single
+    // total order has its claim seen by the census, which comes before this store, so reading
+    // the version here would close a cycle of program order and reads-from, which RC11 forbids.
+    // C++ does not forbid that cycle (load buffering), so the pair stays.
     if (judged_version_.load(std::memory_order_relaxed) != version)
       judged_version_.store(version, std::memory_order_release);
     const uint32_t v = seen_seq_.load(std::memory_order_relaxed);  // one writer
