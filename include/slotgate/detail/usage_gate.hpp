@@ -132,12 +132,8 @@ class UsageGate {
                   seen_at_.load(std::memory_order_relaxed) == r.sampled_at)))
       return;
     seen_seq_.store(v + 1, std::memory_order_relaxed);  // ordered by the release stores below
-    // release x3: pair with pending()'s acquire loads, as in a seqlock. The model suite
-    // (AJudgedReadingIsReadWhole) shows the sequence's own pair; of the fields' pairs, the
-    // first two keep a look from reading a field newer than the sequence it checks, which can
-    // match the port only if the port went back to a reading older than one judged (which the
-    // granter ignores), and the last one is shown only by a look that reads three values stale
-    // at once, which Relacy did not reach in 300000 schedules.
+    // release x3: pair with pending()'s acquire loads, as in a seqlock (every pair is shown
+    // by tests/genmc/judged_reading_read_whole*.cpp, the sequence's also by the model suite).
     seen_.store(has, std::memory_order_release);
     seen_sessions_.store(r.sessions, std::memory_order_release);
     seen_at_.store(r.sampled_at, std::memory_order_release);
@@ -159,8 +155,7 @@ class UsageGate {
   // The same for a port without versions: compare the reading itself. Wait-free (a few loads;
   // a look that races the granter's note reads as pending).
   bool pending(bool has, UsageReading<Tick> r) const noexcept {
-    // acquire: pairs with publish_judged's release stores, as in a seqlock (which of the
-    // pairs the model suite shows, and why not the others: there).
+    // acquire: pairs with publish_judged's release stores, as in a seqlock.
     const uint32_t v = seen_seq_.load(std::memory_order_acquire);
     if ((v & 1u) != 0) return true;
     const bool same = seen_.load(std::memory_order_acquire) == has &&
