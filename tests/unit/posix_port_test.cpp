@@ -23,15 +23,19 @@ static_assert(L::kLockFree && !L::kInterruptSafe, "posix: lock-free, not for sig
 static_assert(PortTraits<Port>::targeted_wakeups && PortTraits<Port>::blocking,
               "posix: a wake-up per waiter and the wait contract");
 
-struct PosixLimiter : ::testing::Test {
-  Port port;
-  L lim{port};
+// A limiter of one slot on a port of type P.
+template <class P>
+struct OneSlot : ::testing::Test {
+  using Lim = Limiter<P, 4, 8>;
+  P port;
+  Lim lim{port};
   void SetUp() override {
-    L::config_type c;
+    typename Lim::config_type c;
     c.limit = 1;
     ASSERT_EQ(lim.configure(c), Status::kOk);
   }
 };
+using PosixLimiter = OneSlot<Port>;
 
 TEST_F(PosixLimiter, AcquireTakesAFreeSlotWithoutWaiting) {
   Permit p;
@@ -293,15 +297,10 @@ struct SpinHookPort : Port {
     if (on_relax) on_relax(turns);
   }
 };
-using HookedLimiter = Limiter<SpinHookPort, 4, 8>;
 
-struct SpinBeforeQueuing : ::testing::Test {
-  SpinHookPort port;
-  HookedLimiter lim{port};
+struct SpinBeforeQueuing : OneSlot<SpinHookPort> {
   void SetUp() override {
-    HookedLimiter::config_type c;
-    c.limit = 1;
-    ASSERT_EQ(lim.configure(c), Status::kOk);
+    OneSlot::SetUp();
     SpinHookPort::turns = 0;
   }
   void TearDown() override { SpinHookPort::on_relax = nullptr; }

@@ -115,14 +115,14 @@ class UsageGate {
   // finds the port's reading at `version` (or, without versions, equal to `r`) need not ask
   // the granter. Token holder.
   void publish_judged(uint32_t version, bool has, UsageReading<Tick> r) noexcept {
-    // relaxed: we are the only writer of what we compare with.
     // release: pairs with pending()'s acquire, so a fast path that finds the version judged
     // sees the word the judgement left (an open gate closed, a budget set). Not shown weakened:
     // Relacy runs seq_cst loads in the order it schedules them, and under RC11 (GenMC) the
     // record pair already covers it: a fast path whose look precedes the close in the single
     // total order has its claim seen by the census, which comes before this store, so reading
     // the version here would close a cycle of program order and reads-from, which RC11 forbids.
-    // C++ does not forbid that cycle (load buffering), so the pair stays.
+    // C++ does not forbid that cycle (load buffering), so the pair stays. relaxed load: we are
+    // the only writer of what we compare with.
     if (judged_version_.load(std::memory_order_relaxed) != version)
       judged_version_.store(version, std::memory_order_release);
     const uint32_t v = seen_seq_.load(std::memory_order_relaxed);  // one writer
