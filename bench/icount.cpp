@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "protocol_floor.hpp"
 #include "subjects.hpp"
 
 // In its own file (icount_queue.cpp): more code here changes what the compiler inlines into
@@ -27,6 +28,14 @@ extern "C" __attribute__((noinline)) void icount_floor_cas_pair() {
     v = g_word.load(std::memory_order_relaxed);
     while (!g_word.compare_exchange_weak(v, v - 1, std::memory_order_acq_rel)) {
     }
+  }
+}
+
+extern "C" __attribute__((noinline)) void icount_floor_protocol_pair(bench::ProtocolFloor& f) {
+  for (int i = 0; i < kOps; ++i) {
+    bench::ProtocolFloor::Permit p;
+    f.acquire(uint64_t(i) + 1, p);
+    f.release(p, uint64_t(i) + 1);
   }
 }
 
@@ -116,6 +125,8 @@ int main() {
   static slotgate::Ring<uint32_t, 1024> ring;
   static bench::VyukovReference<uint32_t, 1024> vy;
   icount_floor_cas_pair();
+  static bench::ProtocolFloor protocol;
+  icount_floor_protocol_pair(protocol);
   icount_slotgate_try_acquire_release(lim);
   icount_slotgate_cooldown(cool);
   icount_slotgate_gated(gated);

@@ -45,7 +45,7 @@ def main():
     out.append("|---|---:|---:|---:|")
     floor = get("floor/cas_pair")
     for name in ["floor/fetch_add_pair", "floor/cas_pair", "floor/checked_pair",
-                 "floor/stamped_pair",
+                 "floor/stamped_pair", "floor/protocol_pair",
                  "slotgate/try_acquire_release",
                  "slotgate/try_acquire_release_cooldown", "slotgate/try_acquire_release_gated",
                  "std_counting_semaphore/try_acquire_release", "posix_sem/try_acquire_release",
@@ -143,7 +143,7 @@ def main():
     if sg and std_sem:
         goal(f"uncontended slotgate <= 1.0x std_counting_semaphore "
              f"({ns(sg) / ns(std_sem):.2f}x)", ns(sg) <= ns(std_sem))
-        for fl in ["floor/checked_pair", "floor/stamped_pair"]:
+        for fl in ["floor/checked_pair", "floor/stamped_pair", "floor/protocol_pair"]:
             f = get(fl)
             if f:
                 goal(f"{fl} <= 1.0x std_counting_semaphore ({ns(f) / ns(std_sem):.2f}x; "

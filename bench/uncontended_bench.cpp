@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "../tests/support/allocation_hook.hpp"
+#include "protocol_floor.hpp"
 #include "subjects.hpp"
 
 namespace bench {
@@ -65,6 +66,20 @@ void floor_checked(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(floor_checked, false)->Name("floor/checked_pair");
 BENCHMARK_TEMPLATE(floor_checked, true)->Name("floor/stamped_pair");
+
+// Every step slotgate's fast path takes for what its permits promise, and nothing else
+// (protocol_floor.hpp): what slotgate/try_acquire_release would cost with no policy on the
+// path at all.
+void floor_protocol_pair(benchmark::State& state) {
+  ProtocolFloor f;
+  uint64_t now = 0;
+  for (auto _ : state) {
+    ProtocolFloor::Permit p;
+    if (!f.acquire(++now, p) || !f.release(p, now)) state.SkipWithError("refused");
+  }
+  benchmark::DoNotOptimize(f.kicks());
+}
+BENCHMARK(floor_protocol_pair)->Name("floor/protocol_pair");
 
 // Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
 class AllocationProbe {
