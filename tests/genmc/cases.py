@@ -35,7 +35,7 @@ CASES = [
        "SlotWord::with_phase(w, SlotPhase::kFree),", "seq_cst", "acq_rel")]),
     ("two_grants_under_shrink", "rc11",
      [("detail/slot_table.hpp", "uint32_t taken() const noexcept {\n    uint32_t n = 0;\n"
-       "    for (size_t i = 0; i < MaxSlots; ++i)\n"
+       "    for (size_t i = 0; i < records_.size(); ++i)\n"
        "      if (SlotWord::phase(records_[i].word.load(", "seq_cst", "acquire")]),
     ("grant_meets_lowered_limit", "rc11",
      [("detail/slot_table.hpp", "if (r.word.compare_exchange_strong(w, "
@@ -43,7 +43,7 @@ CASES = [
       ("detail/admission.hpp", "sees the record taken.\n      ctl_.compare_exchange_weak(c, next,",
        "seq_cst", "acq_rel"),
       ("detail/slot_table.hpp", "bool taken_from(size_t from) const noexcept {\n"
-       "    for (size_t i = from; i < MaxSlots; ++i)\n"
+       "    for (size_t i = from; i < records_.size(); ++i)\n"
        "      if (SlotWord::phase(records_[i].word.load(", "seq_cst", "acquire")]),
     ("confirmed_grant_meets_census", "rc11",
      [("detail/admission.hpp", "if (!ctl_.compare_exchange_weak(c, CW::take_one(c),",

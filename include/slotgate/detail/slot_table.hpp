@@ -1,4 +1,4 @@
-// The MaxSlots slot records behind permits.
+// The slot records behind permits.
 //
 // A record's state word packs a phase and a generation. Every change of owner is a CAS on that
 // word, so a permit (slot, generation) is honoured at most once, and a stale one never matches.
@@ -34,6 +34,7 @@
 
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
+#include "slotgate/detail/record_span.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
 #include "slotgate/ticks.hpp"
@@ -76,8 +77,10 @@ struct SlotWord {
 // What a release did to the record.
 enum class SlotRelease : uint8_t { kFreed, kCooling, kRejected };
 
-template <class Atomics, class Tick, class Counter, size_t MaxSlots>
-class SlotTable {
+// The table's code over its records (detail/record_span.hpp): N of them inline, or, with
+// N == 0, records it is handed (SlotTable below picks, by SLOTGATE_SIZE_ERASURE).
+template <class Atomics, class Tick, class Counter, size_t N>
+class SlotRecords {
   template <class T>
   using atomic = typename Atomics::template atomic<T>;
   using Tk = Ticks<Tick>;
@@ -89,8 +92,17 @@ class SlotTable {
   static constexpr uint32_t kReleaseHistory = 4;
   static_assert((kReleaseHistory & (kReleaseHistory - 1)) == 0, "a power of two");
 
-  SlotTable() noexcept {
-    for (size_t i = 0; i < MaxSlots; ++i) {
+  struct Record;
+
+ protected:
+  // N records inline; or, with N == 0, `count` records built already (SlotTable's storage is
+  // its first base). Each constructor compiles only where it is used.
+  SlotRecords() noexcept { init(); }
+  SlotRecords(Record* records, size_t count) noexcept : records_(records, count) { init(); }
+
+ private:
+  void init() noexcept {
+    for (size_t i = 0; i < records_.size(); ++i) {
       Record& r = records_[i];
       r.word.store(SlotWord::make(0, SlotPhase::kFree), std::memory_order_relaxed);
       r.stamp.store(0, std::memory_order_relaxed);
@@ -109,6 +121,7 @@ class SlotTable {
     rescans_.store(0, std::memory_order_relaxed);
   }
 
+ public:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
   // Take a Free record below `range` into Claiming for the caller, or kNone if a pass over
@@ -116,7 +129,7 @@ class SlotTable {
   // in control_word.hpp (a grant reads the word after it; a lowered limit's scan, a counting
   // grant's scan and the granter's look read the records after their own write).
   uint32_t try_claim(size_t range) noexcept {
-    if (range > MaxSlots) range = MaxSlots;
+    if (range > records_.size()) range = records_.size();
     if (range == 0) return kNone;
     // relaxed: a starting point for the scan; any value is correct.
     size_t i = hint_.load(std::memory_order_relaxed);
@@ -175,7 +188,7 @@ class SlotTable {
   // loads: the scanning half of the pairs described at try_claim.
   uint32_t taken() const noexcept {
     uint32_t n = 0;
-    for (size_t i = 0; i < MaxSlots; ++i)
+    for (size_t i = 0; i < records_.size(); ++i)
       if (SlotWord::phase(records_[i].word.load(std::memory_order_seq_cst)) != SlotPhase::kFree)
         ++n;
     return n;
@@ -186,7 +199,7 @@ class SlotTable {
   // nothing. Wait-free. relaxed: a hint, acted on only through try_claim's own CAS; a cooldown's
   // end read beside an old phase can only make it wrong, never unsafe.
   bool any_claimable(size_t range, Tick now) const noexcept {
-    if (range > MaxSlots) range = MaxSlots;
+    if (range > records_.size()) range = records_.size();
     for (size_t i = 0; i < range; ++i) {
       const Record& r = records_[i];
       const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_relaxed));
@@ -200,7 +213,7 @@ class SlotTable {
   // Whether any record at or above `from` is not Free (a lowered limit still has records out
   // above it). Wait-free; seq_cst loads as in taken().
   bool taken_from(size_t from) const noexcept {
-    for (size_t i = from; i < MaxSlots; ++i)
+    for (size_t i = from; i < records_.size(); ++i)
       if (SlotWord::phase(records_[i].word.load(std::memory_order_seq_cst)) != SlotPhase::kFree)
         return true;
     return false;
@@ -277,7 +290,7 @@ class SlotTable {
   // accounts for those sessions until then); returns how many. Lock-free.
   uint32_t reclaim_cooled(Tick now, Deadline<Tick> covered = Deadline<Tick>::none()) noexcept {
     uint32_t freed = 0;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       Record& r = records_[i];
       // acquire: pairs with the release that made it Cooling, so stamp is this cooldown's end.
       uint32_t w = r.word.load(std::memory_order_acquire);
@@ -305,7 +318,7 @@ class SlotTable {
     freed = 0;
     hit = false;
     if (max_hold == 0) return 0;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       Record& r = records_[i];
       // acquire: pairs with the claim's release, so granted_at is this holder's start.
       uint32_t w = r.word.load(std::memory_order_acquire);
@@ -346,7 +359,7 @@ class SlotTable {
   // word, which the caller re-checks with its CAS.
   GateCensus gate_census(Tick since, Tick after, Tick dated, Tick now) const noexcept {
     GateCensus u;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
       // seq_cst (an acquire among others: pairs with the release that published the phase, so
       // the times belong to it): the scanning half of the pair with a fast-path grant, after
@@ -413,7 +426,7 @@ class SlotTable {
   // Wait-free.
   Evidence evidence(Tick lo, Tick hi, Tick oldest) const noexcept {
     Evidence e;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
       // acquire: pairs with the release that published the phase, so the times belong to it
       // (not shown weakened: a stale time only moves a wake-up, which the next look corrects).
@@ -457,7 +470,7 @@ class SlotTable {
   // moves the answer.
   Deadline<Tick> next_news(Tick at, Tick vis, Tick lag, Tick after) const noexcept {
     Deadline<Tick> d;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
       // acquire: pairs with the release that published the phase, so the times belong to it.
       const uint32_t w = r.word.load(std::memory_order_acquire);
@@ -487,7 +500,7 @@ class SlotTable {
   // Count records by phase and sum the grant counters. Wait-free; each record is read once.
   Census census() const noexcept {
     Census c;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
       // relaxed: a statistic; it orders nothing.
       const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_relaxed));
@@ -503,7 +516,7 @@ class SlotTable {
   // The earliest time after `now` a cooldown ends or a lease expires. Wait-free.
   Deadline<Tick> next_deadline(Tick max_hold, Tick now) const noexcept {
     Deadline<Tick> d;
-    for (size_t i = 0; i < MaxSlots; ++i) {
+    for (size_t i = 0; i < records_.size(); ++i) {
       const Record& r = records_[i];
       // acquire: pairs with the release that published the phase, so the time read belongs to it.
       const SlotPhase p = SlotWord::phase(r.word.load(std::memory_order_acquire));
@@ -518,6 +531,7 @@ class SlotTable {
   // A line each (where there are lines): two threads holding two slots write only their own.
   // What a grant and a release without a cooldown touch comes first, within the first 64 bytes
   // with 64-bit ticks, so that a slot passed between cores moves one line, not two.
+ public:
   struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
     atomic<uint32_t> released_n;
@@ -539,6 +553,7 @@ class SlotTable {
     atomic<Tick> carry_end;
   };
 
+ private:
   // Remember a release at `now` in the record's history. relaxed x3: the caller owns the
   // record's bookkeeping (it saw its permit held, or holds it in Releasing); the word's store or
   // RMW after it publishes.
@@ -612,9 +627,34 @@ class SlotTable {
     return Status::kStalePermit;
   }
 
-  Record records_[MaxSlots];
+  RecordSpan<Record, N> records_;
   alignas(kCacheLine) atomic<size_t> hint_;  // written by every claim: off the records' lines
   atomic<Counter> rescans_;
+};
+
+// The slot table of MaxSlots records: its code compiled for that capacity, the records inline;
+// or, with size erasure, the records in a first base (so that they exist before the table's
+// code writes to them) and the code shared with every other capacity.
+template <class Record, size_t N>
+struct SlotStorage {
+  Record records[N];
+};
+
+template <class Atomics, class Tick, class Counter, size_t MaxSlots, bool Erased = kSizeErasure>
+class SlotTable : public SlotRecords<Atomics, Tick, Counter, MaxSlots> {
+ public:
+  SlotTable() noexcept = default;
+};
+
+template <class Atomics, class Tick, class Counter, size_t MaxSlots>
+class SlotTable<Atomics, Tick, Counter, MaxSlots, true>
+    : private SlotStorage<typename SlotRecords<Atomics, Tick, Counter, 0>::Record, MaxSlots>,
+      public SlotRecords<Atomics, Tick, Counter, 0> {
+  using Storage = SlotStorage<typename SlotRecords<Atomics, Tick, Counter, 0>::Record, MaxSlots>;
+
+ public:
+  SlotTable() noexcept
+      : Storage(), SlotRecords<Atomics, Tick, Counter, 0>(Storage::records, MaxSlots) {}
 };
 
 }  // namespace slotgate::detail
