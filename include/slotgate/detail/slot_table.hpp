@@ -528,10 +528,10 @@ class SlotRecords {
   }
 
  private:
+ public:
   // A line each (where there are lines): two threads holding two slots write only their own.
   // What a grant and a release without a cooldown touch comes first, within the first 64 bytes
   // with 64-bit ticks, so that a slot passed between cores moves one line, not two.
- public:
   struct alignas(kCacheLine) Record {
     atomic<uint32_t> word;
     atomic<uint32_t> released_n;
