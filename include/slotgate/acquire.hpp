@@ -67,7 +67,9 @@ Status enqueue_after(Limiter& limiter, Status s, typename Limiter::tick_type now
 
 // begin_wait / end_wait around the sleeping part of one acquire. A waiter that leaves holding
 // the poller role lets it go, then hands it on if the limiter still has a deadline someone
-// must poll for (the port orders that look after letting go: see posix.hpp's end_wait).
+// must poll for (the port orders that look after letting go: see posix.hpp's end_wait). The
+// heartbeat alone (a narrow tick's, detail/heartbeat.hpp) wakes nobody: it is days away, the
+// next waiter to sleep polls, and the contract asks the application to poll on it anyway.
 template <class Limiter>
 class WaitScope {
   using Port = typename Limiter::port_type;
@@ -78,7 +80,13 @@ class WaitScope {
   }
   ~WaitScope() {
     Port& port = limiter_.port();
-    if (port.end_wait(waiter_) && limiter_.next_deadline(Port::now()).set) port.hand_off(waiter_);
+    if (!port.end_wait(waiter_)) return;
+    using Tick = typename Limiter::tick_type;
+    using Tk = Ticks<Tick>;
+    const Tick now = Port::now();
+    const auto next = limiter_.next_deadline(now);
+    if (next.set && (!Tk::kWrapsInService || Tk::before(next.at, Tick(now + Tk::kHeartbeat))))
+      port.hand_off(waiter_);
   }
   WaitScope(const WaitScope&) = delete;
   WaitScope& operator=(const WaitScope&) = delete;

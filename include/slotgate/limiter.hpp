@@ -9,6 +9,8 @@
 //     lags), then frees. A permit is honoured once; every other release is reported.
 //   - poll(now) is the one progress function: it ends cooldowns and overdue leases, times out
 //     tickets, grants waiters in order and returns the next deadline. Waiting is a port's job.
+//     On a tick narrower than 64 bits it must also run at least once per Ticks::kHeartbeat,
+//     which its next deadline never exceeds (detail/heartbeat.hpp).
 //   - A rejected release (a 429) starts an episode: a pause that backs off, then one half-open
 //     probe (detail/episodes.hpp). With a usage source, every grant is gated on the upstream's
 //     own count (detail/usage_gate.hpp); headroom holds slots back for usage the limiter
@@ -229,7 +231,11 @@ class Limiter {
   // The progress function: ends cooldowns and overdue leases, times out tickets, takes in the
   // port's latest usage reading, steps headroom, grants queued waiters in order, and returns
   // the next deadline (strictly after `now`, or none). Safe to call from any number of
-  // threads and interrupt handlers at once, as often as wanted. Lock-free.
+  // threads and interrupt handlers at once, as often as wanted. Lock-free. Clock: on a tick
+  // narrower than 64 bits, call it at least every Ticks<tick_type>::kHeartbeat (a sixteenth
+  // of the range; the next deadline is never later), waiters or not: each such poll keeps the
+  // times the limiter stored from getting half the range old, when they would read as the
+  // future (cooled slots, a pause, an old reading coming back for as long again).
   poll_result poll(tick_type now) noexcept {
     poll_result r;
     r.status = Progress::poll(s_, now);
@@ -287,7 +293,8 @@ class Limiter {
 
   // The earliest time something changes with no outside event: a cooldown ends, a lease
   // expires, a ticket times out, a pause ends, a reading ages out of a closed gate, a repoll
-  // is due, headroom may step down — whichever comes first strictly after `now`. Wait-free.
+  // is due, headroom may step down — whichever comes first strictly after `now`; on a tick
+  // narrower than 64 bits, never later than now + Ticks::kHeartbeat. Wait-free.
   deadline_type next_deadline(tick_type now) const noexcept {
     return Progress::next_deadline(s_, now);
   }

@@ -239,7 +239,10 @@ slotgate_status slotgate_release_rejected(slotgate_limiter* l, slotgate_permit p
                                           bool has_retry_after, slotgate_tick retry_after);
 
 /* The progress function. *has_deadline / *next_deadline (either may be NULL) say when to call
- * it again if nothing else happens. */
+ * it again if nothing else happens. With 32-bit ticks it must run at least that often even
+ * with nobody waiting (the deadline is then at most 2^28 ticks away, the heartbeat): a limiter
+ * left unpolled for half the tick range comes back with its stored times reading as the
+ * future. */
 slotgate_status slotgate_poll(slotgate_limiter* l, bool* has_deadline,
                               slotgate_tick* next_deadline);
 

@@ -18,6 +18,15 @@ struct Ticks {
 
   // Longest duration (cooldown, max_hold, timeout, pause) that still compares correctly.
   static constexpr Tick kMaxDuration = std::numeric_limits<Tick>::max() / 2;
+  // A tick this narrow wraps within a deployment's life (32 bits of milliseconds: 49.7 days;
+  // 16 bits: 65.5 s). A time the limiter stored would read as the future once half the range
+  // old, so on such a tick poll's next deadline is never later than kHeartbeat (a sixteenth of
+  // the range: 3.1 days, or 4 s), and at least every two heartbeats each part brings the times
+  // it stored that are older than kOldest forward to that age (detail/heartbeat.hpp). A
+  // duration longer than kOldest (18.6 days, or 24.6 s) counted from such a time ends later.
+  static constexpr bool kWrapsInService = std::numeric_limits<Tick>::digits < 64;
+  static constexpr Tick kHeartbeat = kMaxDuration / 8;
+  static constexpr Tick kOldest = kMaxDuration - 2 * kHeartbeat;
 
   // a - b as a signed distance. Wait-free, interrupt-safe, no clock assumption.
   static constexpr Signed diff(Tick a, Tick b) noexcept { return static_cast<Signed>(Tick(a - b)); }
@@ -26,6 +35,10 @@ struct Ticks {
   // The deadline d has been reached at time now.
   static constexpr bool reached(Tick d, Tick now) noexcept { return diff(now, d) >= 0; }
   static constexpr bool valid_duration(Tick d) noexcept { return d <= kMaxDuration; }
+  // A past time `t` as the limiter keeps it at `now`: itself, or now - kOldest if older.
+  static constexpr Tick kept(Tick t, Tick now) noexcept {
+    return diff(now, t) > Signed(kOldest) ? Tick(now - kOldest) : t;
+  }
   // The earlier of two points in time.
   static constexpr Tick earliest(Tick a, Tick b) noexcept { return before(a, b) ? a : b; }
 };

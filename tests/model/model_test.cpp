@@ -27,6 +27,12 @@ struct GatedPort : Port {
 };
 using LG = Limiter<GatedPort, 3, 2>;
 
+// The model's 32-bit tick has a heartbeat (detail/heartbeat.hpp): with nothing else due, the
+// next deadline is it.
+bool heartbeat_only(Deadline<uint32_t> d, uint32_t now) {
+  return d.set && d.at == uint32_t(now + Ticks<uint32_t>::kHeartbeat);
+}
+
 // Claim until the ticket is no longer waiting, yielding between looks (a waiter's loop).
 Status claim_when_ready(L& lim, Ticket t, Permit& p) {
   for (;;) {
@@ -391,7 +397,7 @@ struct NextDeadlineReadsThePauseEnd : rl::test_suite<NextDeadlineReadsThePauseEn
     else
       seen = lim.next_deadline(10);
   }
-  void after() { RL_ASSERT(!seen.set || seen.at == 100); }
+  void after() { RL_ASSERT(!seen.set || seen.at == 100 || heartbeat_only(seen, 10)); }
 };
 
 // Two pauses start after a later one was resumed (its end stays behind): a pause that sees
@@ -581,7 +587,7 @@ struct NextDeadlineReadsTheTicketDeadline : rl::test_suite<NextDeadlineReadsTheT
       seen = lim.next_deadline(20);
     }
   }
-  void after() { RL_ASSERT(!seen.set || seen.at == 1000); }
+  void after() { RL_ASSERT(!seen.set || seen.at == 1000 || heartbeat_only(seen, 20)); }
 };
 
 // A permit is granted while another thread waits for the next deadline to show its lease: the
@@ -603,7 +609,7 @@ struct NextDeadlineReadsTheGrantTime : rl::test_suite<NextDeadlineReadsTheGrantT
       RL_ASSERT(lim.try_acquire(100, p) == Status::kOk);
     } else {
       // Until the lease shows up; the old stamp's would be 52, still ahead of now.
-      while (!(seen = lim.next_deadline(40)).set) rl::yield(1, $);
+      while (!(seen = lim.next_deadline(40)).set || heartbeat_only(seen, 40)) rl::yield(1, $);
     }
   }
   void after() { RL_ASSERT(seen.at == 151); }  // overdue once held longer than 50

@@ -183,6 +183,39 @@ void usage_gate_budget(Check& check) {
   SLOTGATE_CHECK(e.take(p) == Status::kOk);
 }
 
+// Sixty days with nobody but a poller that sleeps until each next deadline (the heartbeat: the
+// clock is 32-bit): the cooled slot, the pause and the old reading are over, as on a clock that
+// never wraps (tests/unit/long_idle_test.cpp compares the two at length).
+template <class A, class Check>
+void long_idle_with_a_poller(Check& check) {
+  Env<A> e;
+  e.configure(2, 350);
+  e.port.set_usage(0, e.now());
+  e.lim.poll(e.now());
+  Permit a, b;
+  SLOTGATE_CHECK(e.take(a) == Status::kOk);
+  SLOTGATE_CHECK(e.take(b) == Status::kOk);
+  SLOTGATE_CHECK(e.lim.release(a, e.now()) == Status::kOk);
+  SLOTGATE_CHECK(e.lim.release(b, e.now(), Env<A>::L::outcome_type::rejected()) == Status::kOk);
+  uint32_t polls = 0;
+  for (uint32_t day = 0; day < 60; ++day) {
+    for (uint32_t left = 86400000u; left != 0;) {
+      const auto r = e.lim.poll(e.now());
+      ++polls;
+      uint32_t step = left;
+      if (r.next.set && Ticks<uint32_t>::before(e.now(), r.next.at) && r.next.at - e.now() < step)
+        step = r.next.at - e.now();
+      e.advance(step);
+      left -= step;
+    }
+  }
+  e.lim.poll(e.now());
+  const auto s = e.lim.snapshot();
+  SLOTGATE_CHECK(s.cooling == 0 && !s.paused && s.gate_open);
+  SLOTGATE_CHECK(polls < 200);               // days apart, not ticks
+  SLOTGATE_CHECK(e.take(a) == Status::kOk);  // the half-open probe
+}
+
 template <class A, class Check>
 void run_all(Check& check) {
   fast_grant_and_release<A>(check);
@@ -194,6 +227,7 @@ void run_all(Check& check) {
   queue_full_is_explicit<A>(check);
   rejection_pauses_and_steps_headroom<A>(check);
   usage_gate_budget<A>(check);
+  long_idle_with_a_poller<A>(check);
 }
 
 #undef SLOTGATE_CHECK

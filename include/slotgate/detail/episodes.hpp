@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/ticks.hpp"
 
@@ -68,6 +69,13 @@ class RejectionEpisodes {
     const Tick d = has_retry_after && Tk::before(backoff, retry_after) ? retry_after : backoff;
     last_pause_.store(d, std::memory_order_relaxed);  // relaxed: a statistic
     return d;
+  }
+
+  // The heartbeat's pass (detail/heartbeat.hpp). Lock-free; any thread.
+  void keep_in_range(Tick now) noexcept {
+    Heartbeat<Tick>::keep(open_at_, now);
+    Heartbeat<Tick>::keep(started_at_, now);
+    Heartbeat<Tick>::keep(probe_at_, now);
   }
 
   // The episode ended: its probe ended well. Wait-free.

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/detail/learned_duration.hpp"
 #include "slotgate/limiter_config.hpp"
 #include "slotgate/ticks.hpp"
@@ -301,6 +302,21 @@ class Headroom {
       }
     }
     return fell;
+  }
+
+  // The heartbeat's pass (detail/heartbeat.hpp); the rejection path writes some of these from
+  // any thread, which the pass's CASes let stand. Token holder.
+  void keep_in_range(Tick now) noexcept {
+    using HB = Heartbeat<Tick>;
+    HB::keep(since_, now);
+    HB::keep(quiet_since_, now);
+    HB::keep(stepped_down_at_, now);
+    HB::keep(surely_at_, now);
+    HB::keep(on_since_, now);
+    HB::keep(stale_since_, now);
+    HB::keep(left_at_, now);
+    HB::keep(last_reading_, now);
+    for (auto& t : shown_since_) HB::keep(t, now);
   }
 
   // When H may step down by itself: a recovery or a stale foreign step (the recovery time's

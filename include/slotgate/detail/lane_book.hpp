@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/lanes.hpp"
 #include "slotgate/ticks.hpp"
 
@@ -67,6 +68,10 @@ class LaneBook {
   void note_queued(uint32_t idx, uint32_t lane, Tick now) noexcept {
     lane_[idx].store(static_cast<uint8_t>(lane), std::memory_order_relaxed);
     at_[idx].store(now, std::memory_order_relaxed);
+  }
+  // The heartbeat's pass (detail/heartbeat.hpp) over the queue times. Lock-free; any thread.
+  void keep_in_range(Tick now) noexcept {
+    for (auto& t : at_) Heartbeat<Tick>::keep(t, now);
   }
   // The entry is in the lane's ring.
   void queued(uint32_t lane) noexcept { count(lane, kQueued); }
@@ -189,6 +194,7 @@ class LaneBook<Atomics, Tick, Counter, MaxWaiters, 1> {
   static constexpr uint32_t pick(uint32_t, const uint32_t*, Tick) noexcept { return 0; }
   void granted(uint32_t) noexcept {}
   void timed_out(uint32_t) noexcept {}
+  void keep_in_range(Tick) noexcept {}
 };
 
 }  // namespace slotgate::detail

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/ticks.hpp"
 
 namespace slotgate::detail {
@@ -77,6 +78,11 @@ class LearnedDuration {
     }
     estimate_.store(best, std::memory_order_relaxed);
     remembered_.store(n, std::memory_order_relaxed);
+  }
+
+  // Writer only: the heartbeat's pass over the buckets' starts (detail/heartbeat.hpp).
+  void keep_in_range(Tick now) noexcept {
+    for (auto& t : start_) Heartbeat<Tick>::keep(t, now);
   }
 
   // The published estimate (0 without evidence). Wait-free; any thread.

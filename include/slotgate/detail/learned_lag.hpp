@@ -156,6 +156,19 @@ class LearnedLag {
                            std::memory_order_relaxed);
   }
 
+  // The heartbeat's pass (detail/heartbeat.hpp): a release followed, or the last reading it was
+  // compared with, that old is forgotten. Token holder.
+  void keep_in_range(Tick now) noexcept {
+    // relaxed throughout: token-holder state.
+    if (last_valid_.load(std::memory_order_relaxed) &&
+        Heartbeat<Tick>::old(last_at_.load(std::memory_order_relaxed), now)) {
+      last_valid_.store(false, std::memory_order_relaxed);
+      following_.store(false, std::memory_order_relaxed);
+    }
+    vis_.keep_in_range(now);
+    out_.keep_in_range(now);
+  }
+
   // Forget evidence older than `memory`. Token holder.
   void refresh(Tick now) noexcept {
     const Tick memory = memory_.load(std::memory_order_relaxed);  // relaxed: a setting

@@ -22,6 +22,7 @@
 #include "slotgate/detail/episodes.hpp"
 #include "slotgate/detail/grant_path.hpp"
 #include "slotgate/detail/granter.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/detail/lane_book.hpp"
 #include "slotgate/detail/slot_table.hpp"
 #include "slotgate/detail/statistics.hpp"
@@ -190,6 +191,7 @@ struct Parts {
   atomic<tick_type> max_hold_;
   atomic<tick_type> last_poll_;
   atomic<bool> polled_;
+  HeartbeatClock<atomics, tick_type> beat;  // the pass of the parts any thread may write
   Stats stats;
   View view;
   Episodes episodes;

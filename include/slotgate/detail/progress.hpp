@@ -29,6 +29,11 @@ struct Progress {
     if (CW::paused(c)) s.adm.clear_pause_if_over(c, now);
 
     (void)s.slots.reclaim_cooled(now, s.view.covered(now));
+    if (s.beat.due(now)) {  // a narrow tick's heartbeat (detail/heartbeat.hpp)
+      s.slots.keep_in_range(now);
+      s.lane_book.keep_in_range(now);
+      s.episodes.keep_in_range(now);
+    }
     uint32_t lease_freed = 0;
     bool probe_reclaimed = false;
     const tick_type cooldown = s.view.effective_cooldown();
@@ -80,6 +85,9 @@ struct Progress {
     if constexpr (P::kHasUsageSource)
       if (waiters && gate_closed && gate.usable(now)) d.merge(s.view.next_news(now, s.slots));
     d.merge(room.next_deadline(now, waiters || s.slots.taken() >= CW::lim(c), s.view.usable(now)));
+    // A tick that wraps in service: a poll at least every heartbeat retires what has come due
+    // before it is half the range old (see poll).
+    if constexpr (Tk::kWrapsInService) d.merge(tick_type(now + Tk::kHeartbeat));
     return d;
   }
 

@@ -34,6 +34,7 @@
 
 #include "slotgate/atomics.hpp"
 #include "slotgate/config.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/detail/record_span.hpp"
 #include "slotgate/handles.hpp"
 #include "slotgate/status.hpp"
@@ -343,6 +344,23 @@ class SlotRecords {
       if (end_session(r, taken, now, cooldown, counted_for) == SlotRelease::kFreed) ++freed;
     }
     return reclaimed;
+  }
+
+  // The heartbeat's pass (detail/heartbeat.hpp): every record's times brought forward, of
+  // whatever phase (the records' owners may write newer ones meanwhile). Lock-free; any thread.
+  void keep_in_range(Tick now) noexcept {
+    using HB = Heartbeat<Tick>;
+    for (size_t i = 0; i < records_.size(); ++i) {
+      Record& r = records_[i];
+      // relaxed: a record never granted keeps its zeros ("none"); the rest needs no order.
+      if (SlotWord::gen(r.word.load(std::memory_order_relaxed)) == 0) continue;
+      HB::keep(r.granted_at, now);
+      HB::keep(r.stamp, now);
+      for (auto& t : r.released) HB::keep_set(t, now);
+      HB::keep(r.carry_until, now);
+      HB::keep(r.carry_grant, now);
+      HB::keep(r.carry_end, now);
+    }
   }
 
   struct GateCensus {

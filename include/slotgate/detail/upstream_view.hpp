@@ -130,6 +130,7 @@ class UpstreamView {
       }
       lag_.refresh(now);
     }
+    if (beat_.due(now)) keep_in_range(now);  // a narrow tick's heartbeat
     // Demand is a heuristic for recovery.
     const auto c = adm.word();
     headroom_.maybe_recover(now, CW::queued(c) != 0 || slots.taken() >= CW::lim(c), usable(now));
@@ -200,6 +201,14 @@ class UpstreamView {
   }
 
  private:
+  // The heartbeat's pass over what the granter keeps (detail/heartbeat.hpp). Token holder; out
+  // of line, as it runs a few times a week.
+  __attribute__((noinline)) void keep_in_range(Tick now) noexcept {
+    gate_.keep_in_range(now);
+    headroom_.keep_in_range(now);
+    lag_.keep_in_range(now);
+  }
+
   // A usable reading was installed: compare it with our sessions when it was true (between its
   // date and when it was asked for). Sessions beyond ours (and beyond our releases the
   // upstream may still count, by the effective cooldown) are foreign; ours it does not count
@@ -251,6 +260,7 @@ class UpstreamView {
 
   atomic<Tick> cooldown_;
   atomic<uint32_t> room_;  // the room of the gate's last judgement, for snapshots
+  HeartbeatClock<Atomics, Tick> beat_;
   Gate gate_;
   Room headroom_;
   Lag lag_;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "slotgate/atomics.hpp"
+#include "slotgate/detail/heartbeat.hpp"
 #include "slotgate/limiter_config.hpp"
 #include "slotgate/ticks.hpp"
 #include "slotgate/usage.hpp"
@@ -106,6 +107,19 @@ class UsageGate {
     valid_.store(true, std::memory_order_relaxed);
     readings_.fetch_add(1, std::memory_order_relaxed);
     return Take::kInstalled;
+  }
+
+  // The heartbeat's pass (detail/heartbeat.hpp): a reading that old (unusable long since) and
+  // the cache's previous entry are forgotten, the last refresh asked for brought forward.
+  // Token holder.
+  void keep_in_range(Tick now) noexcept {
+    using HB = Heartbeat<Tick>;
+    // relaxed: token-holder state; usable() says false before and after for every caller (a
+    // max_age longer than kOldest is cut to it here).
+    if (valid_.load(std::memory_order_relaxed) && HB::old(at_.load(std::memory_order_relaxed), now))
+      valid_.store(false, std::memory_order_relaxed);
+    if (prev_valid_.load() && HB::old(prev_hi_.load(), now)) prev_valid_.store(false);
+    HB::keep(asked_at_, now);  // written by any thread that asks
   }
 
   // The installed reading was seen to miss `d` of our live sessions. Token holder.
