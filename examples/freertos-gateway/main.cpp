@@ -9,6 +9,8 @@
 //                  many sockets are open and publishes the answer (UsagePort::publish).
 //   network IRQ    CMSDK timer 0 (IRQ 8 on mps2-an385) ends the oldest session: closes its
 //                  socket and releases its permit, in the interrupt.
+//   heartbeat task polls by the limiter's next deadline, so that days with nobody waiting
+//                  leave nothing stale (the tick wraps).
 //
 // It runs a fixed number of sessions, prints what happened over semihosting and exits with 0
 // if the modem never had to refuse a session (slotgate kept to the cap) and every request was
@@ -223,8 +225,22 @@ void report_task(void*) {
   semihost::exit(ok);
 }
 
+// ---- the heartbeat -----------------------------------------------------------------------------
+
+// TickType_t wraps (32 bits here): a gateway that may go days with nobody waiting still polls
+// by the limiter's next deadline, which is never further than the heartbeat, or the times it
+// stored come to read as the future (README, "Long idle on a narrow tick"). Waiting tasks poll
+// while they wait; this one, at the lowest priority, only covers the rest.
+void heartbeat_task(void*) {
+  for (;;) {
+    const TickType_t now = rt::Port<8>::now();
+    const auto r = g_limiter.poll(now);
+    vTaskDelay(r.next.set ? TickType_t(r.next.at - now) : portMAX_DELAY);
+  }
+}
+
 using freertos_support::TaskMemory;
-TaskMemory<512> g_modem_memory, g_usage_memory, g_report_memory;
+TaskMemory<512> g_modem_memory, g_usage_memory, g_report_memory, g_heartbeat_memory;
 TaskMemory<512> g_worker_memory[kWorkers];
 
 }  // namespace
@@ -243,6 +259,7 @@ int main() {
   (void)g_usage_memory.start(usage_task, "usage", 3);
   g_report = g_report_memory.start(report_task, "report", 5);
   for (auto& w : g_worker_memory) (void)w.start(worker_task, "worker", 2);
+  (void)g_heartbeat_memory.start(heartbeat_task, "heartbeat", 1);
   vTaskStartScheduler();
   return 1;
 }
