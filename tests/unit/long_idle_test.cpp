@@ -2,12 +2,14 @@
 // millisecond tick) must come back as it would on a clock that never wraps. Every time it
 // stores (a cooldown's end, a pause's end, a reading's date, when headroom last stepped...)
 // would by then read as the future; poll's next deadline is never further away than
-// Ticks::kHeartbeat on a narrow tick, and each poll retires what is due, so a poller that sleeps
-// until each next deadline keeps every stored time in range.
+// Ticks::kHeartbeat on a narrow tick, and the polls bring what is old forward
+// (detail/heartbeat.hpp), so a poller that sleeps until each next deadline keeps every stored
+// time in range.
 //
-// The same script runs on a 32-bit clock that starts near its wraparound and on a 64-bit one;
-// everything it observes after the idle must agree. (Without the heartbeat, the 32-bit run
-// comes back with its cooled slots, its pause and its old reading stuck for the next ~25 days.)
+// The same scripts run on 32- and 16-bit clocks that start near their wraparound and on a
+// 64-bit one; everything they observe must agree. (Without the heartbeat, the 32-bit run comes
+// back with its cooled slots, its pause and its old reading stuck for the next ~25 days; without
+// any one part's pass, some script here disagrees.)
 #include <gtest/gtest.h>
 
 #include <stdint.h>
