@@ -26,9 +26,14 @@ slotgate::cortex_m::Port g_port2;
 slotgate::Limiter<slotgate::cortex_m::Port, 4, 32> g_limiter2(g_port2);
 #endif
 
+// SLOTGATE_FOOTPRINT_UPTO=n: only the operations up to step n of footprint::Uses.
+#ifndef SLOTGATE_FOOTPRINT_UPTO
+#define SLOTGATE_FOOTPRINT_UPTO 6
+#endif
+
 int main() {
 #ifndef SLOTGATE_BASELINE
-  footprint::use_every_operation(g_limiter, g_sink);
+  footprint::use_operations<footprint::Uses(SLOTGATE_FOOTPRINT_UPTO)>(g_limiter, g_sink);
 #endif
 #ifdef SLOTGATE_FOOTPRINT_SECOND
   footprint::use_every_operation(g_limiter2, g_sink);
