@@ -920,6 +920,43 @@ struct CarryCountsAnEndedSession : rl::test_suite<CarryCountsAnEndedSession, 3> 
   }
 };
 
+// The heartbeat's pass (detail/heartbeat.hpp) races a release that writes its record's carry
+// over one older than Ticks::kOldest: the pass brings the old times forward with a CAS from the
+// value it saw, so the new carry stands and the gate still counts the ended session.
+struct HeartbeatLetsANewCarryStand : rl::test_suite<HeartbeatLetsANewCarryStand, 2> {
+  static constexpr uint32_t kLater = Ticks<uint32_t>::kOldest + 10;  // past the old carry
+  GatedPort port;
+  LG lim{port};
+  Permit b;
+  void before() {
+    auto c = config(2);
+    c.gate.max_age = 1000;
+    c.gate.tail = 100;
+    c.headroom.track_foreign = false;
+    lim.configure(c);
+    port.cell.write(true, 0, 1);
+    lim.poll(1);
+    Permit a;
+    RL_ASSERT(lim.try_acquire(2, a) == Status::kOk);
+    RL_ASSERT(lim.release(a, 3) == Status::kOk);  // a carry until 103, long ago at kLater
+    port.cell.write(true, 0, kLater);
+    RL_ASSERT(lim.try_acquire(kLater, b) == Status::kOk);  // the same record (hint)
+  }
+  void thread(unsigned idx) {
+    if (idx == 0)
+      RL_ASSERT(lim.release(b, kLater + 1) == Status::kOk);  // its carry: until kLater + 101
+    else
+      lim.poll(kLater + 1);  // the heartbeat is due: the slot records' pass
+  }
+  void after() {
+    lim.poll(kLater + 2);
+    Permit c, d;
+    // b's session may still count for the tail: one slot of the two is left, not both.
+    RL_ASSERT(lim.try_acquire(kLater + 2, c) == Status::kOk);
+    RL_ASSERT(lim.try_acquire(kLater + 2, d) == Status::kGated);
+  }
+};
+
 // A port with a wake-up per waiter: one word per ticket index, moved on by notify_waiter as
 // the posix port's futex words are.
 struct WakingPort : Port {
@@ -1163,6 +1200,7 @@ int main(int argc, char** argv) {
   run(check<AJudgedReadingIsReadWhole>("a judged reading is read whole by the fast path",
                                        iterations));
   run(check<CarryCountsAnEndedSession>("the gate counts an ended session's carry", iterations));
+  run(check<HeartbeatLetsANewCarryStand>("the heartbeat lets a new carry stand", iterations));
   run(check<AGrantWakesItsWaiter>("a grant wakes its waiter, and it alone", iterations));
   run(check<LoweredLimitRacesRelease>("a lowered limit races a release, a waiter queued",
                                       iterations));
