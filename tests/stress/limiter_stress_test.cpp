@@ -7,6 +7,8 @@
 //   - no wake-up is lost: in the run without polling, waiters only ever learn of grants made by
 //     other threads' releases and cancels;
 //   - nothing leaks: at the end every slot and ticket record is free and the limit is grantable.
+// The same harness also runs on a 16-bit tick, which wraps every 65536 ticks: the heartbeat's
+// passes (detail/heartbeat.hpp) then run among the other threads' grants and releases.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -24,9 +26,7 @@
 namespace slotgate::test {
 namespace {
 
-using Port = sim::Port<uint64_t, uint64_t>;
 constexpr uint32_t kLimit = 3;
-using L = Limiter<Port, 8, 16>;
 
 struct Tally {
   uint64_t tickets = 0, granted = 0, timed_out = 0, cancelled = 0, returned = 0, fast = 0;
@@ -40,10 +40,15 @@ struct Tally {
   }
 };
 
+template <class Tick>
 class Harness {
+  using Port = sim::Port<Tick, uint64_t>;
+  using L = Limiter<Port, 8, 16>;
+
  public:
-  Harness(bool polling, uint64_t cooldown) : polling_(polling) {
-    L::config_type c;
+  // `scale`: ticks per tick of the default run, so that time passes faster.
+  Harness(bool polling, Tick cooldown, uint32_t scale = 1) : polling_(polling), scale_(scale) {
+    typename L::config_type c;
     c.limit = kLimit;
     c.cooldown = cooldown;
     EXPECT_EQ(lim_.configure(c), Status::kOk);
@@ -74,8 +79,8 @@ class Harness {
     EXPECT_EQ(s.counters.fast_path, total_.fast);
     EXPECT_EQ(s.counters.released, total_.granted + total_.fast);
     EXPECT_EQ(s.counters.bad_releases, 0u);
-    // Let every cooldown end, then nothing may be left behind.
-    port_.advance(1000000);
+    // Let every cooldown and deadline end (both are a few ticks), then nothing may be left.
+    port_.advance(1000);
     lim_.poll(port_.now());
     const auto e = lim_.snapshot();
     EXPECT_EQ(e.held, 0u);
@@ -89,6 +94,7 @@ class Harness {
   }
 
   const Tally& total() const { return total_; }
+  uint64_t ticks_passed() const { return ticks_passed_.load(); }
 
  private:
   void hold(Permit p, Tally&) {
@@ -114,7 +120,7 @@ class Harness {
     std::mt19937 rng(static_cast<uint32_t>(id * 7919 + 1));
     for (int r = 0; r < rounds; ++r) {
       const uint32_t dice = rng() % 100;
-      if (polling_ && dice < 3) port_.advance(1 + rng() % 3);
+      if (polling_ && dice < 3) advance(1 + rng() % 3);
       Permit p;
       if (dice < 40 && lim_.try_acquire(port_.now(), p) == Status::kOk) {
         ++tally.fast;
@@ -127,8 +133,8 @@ class Harness {
       {
         std::lock_guard<std::mutex> lock(order_mu_);
         const bool timed = polling_ && rng() % 4 == 0;
-        const auto deadline =
-            timed ? L::deadline_type::at_tick(port_.now() + rng() % 8) : L::deadline_type::none();
+        const auto deadline = timed ? L::deadline_type::at_tick(Tick(port_.now() + rng() % 8))
+                                    : L::deadline_type::none();
         const Status s = lim_.enqueue(port_.now(), t, deadline);
         if (s == Status::kQueueFull) continue;
         EXPECT_EQ(s, Status::kOk);
@@ -162,7 +168,7 @@ class Harness {
           break;
         }
         if (polling_) {
-          if (spin % 4 == 3) port_.advance(1);
+          if (spin % 4 == 3) advance(1);
           lim_.poll(port_.now());
         } else if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) {
           // Without polling only other threads' releases and cancels can grant us; a minute
@@ -176,9 +182,16 @@ class Harness {
     }
   }
 
+  void advance(uint32_t d) {
+    port_.advance(static_cast<Tick>(d * scale_));
+    ticks_passed_.fetch_add(d * scale_);
+  }
+
   Port port_{0};
   L lim_{port_};
   const bool polling_;
+  const uint32_t scale_;
+  std::atomic<uint64_t> ticks_passed_{0};
   std::atomic<uint32_t> held_{0};
   std::atomic<uint32_t> max_held_{0};
   std::atomic<int> over_limit_{0};
@@ -190,7 +203,7 @@ class Harness {
 };
 
 TEST(LimiterStress, InvariantsHoldWithCooldownTimeoutsAndCancels) {
-  Harness h(/*polling=*/true, /*cooldown=*/2);
+  Harness<uint64_t> h(/*polling=*/true, /*cooldown=*/2);
   h.run(6, stress_rounds(100000));
   h.check_end_state();
   EXPECT_GT(h.total().granted, 0u);
@@ -199,10 +212,22 @@ TEST(LimiterStress, InvariantsHoldWithCooldownTimeoutsAndCancels) {
 }
 
 TEST(LimiterStress, NoWakeUpIsLostWithoutPolling) {
-  Harness h(/*polling=*/false, /*cooldown=*/0);
+  Harness<uint64_t> h(/*polling=*/false, /*cooldown=*/0);
   h.run(6, stress_rounds(100000));
   h.check_end_state();
   EXPECT_GT(h.total().granted, 0u);
+}
+
+// Time moves 8 to 24 ticks a step among six threads: the 16-bit tick wraps every few thousand
+// steps, and a heartbeat's pass (every 4095 ticks) runs among the others' grants and releases.
+TEST(LimiterStress, InvariantsHoldOnAWrappingSixteenBitTick) {
+  Harness<uint16_t> h(/*polling=*/true, /*cooldown=*/2, /*scale=*/8);
+  h.run(6, stress_rounds(100000));
+  h.check_end_state();
+  EXPECT_GT(h.total().granted, 0u);
+  EXPECT_GT(h.total().timed_out, 0u);
+  // At least a few heartbeats, whatever the schedule: the 3 % of steps that move time.
+  EXPECT_GT(h.ticks_passed(), 4u * Ticks<uint16_t>::kHeartbeat);
 }
 
 }  // namespace
