@@ -884,6 +884,18 @@ struct AJudgedReadingIsReadWhole : rl::test_suite<AJudgedReadingIsReadWhole, 3> 
   }
 };
 
+// Two slots behind a gate that counts an ended session for a tail of 100, an empty reading
+// taken in at 1: the start of the carry scenarios.
+void gated_with_a_tail(LG& lim, GatedPort& port) {
+  auto c = config(2);
+  c.gate.max_age = 1000;
+  c.gate.tail = 100;
+  c.headroom.track_foreign = false;
+  lim.configure(c);
+  port.cell.write(true, 0, 1);
+  lim.poll(1);
+}
+
 // A session granted after the reading ends while the granter recomputes the budget and another
 // thread takes a slot: its carry (the upstream may count it for the tail) stays counted.
 struct CarryCountsAnEndedSession : rl::test_suite<CarryCountsAnEndedSession, 3> {
@@ -892,13 +904,7 @@ struct CarryCountsAnEndedSession : rl::test_suite<CarryCountsAnEndedSession, 3> 
   Permit a;
   Status took = Status::kPending;
   void before() {
-    auto c = config(2);
-    c.gate.max_age = 1000;
-    c.gate.tail = 100;
-    c.headroom.track_foreign = false;
-    lim.configure(c);
-    port.cell.write(true, 0, 1);
-    lim.poll(1);
+    gated_with_a_tail(lim, port);
     RL_ASSERT(lim.try_acquire(2, a) == Status::kOk);
   }
   void thread(unsigned idx) {
@@ -929,13 +935,7 @@ struct HeartbeatLetsANewCarryStand : rl::test_suite<HeartbeatLetsANewCarryStand,
   LG lim{port};
   Permit b;
   void before() {
-    auto c = config(2);
-    c.gate.max_age = 1000;
-    c.gate.tail = 100;
-    c.headroom.track_foreign = false;
-    lim.configure(c);
-    port.cell.write(true, 0, 1);
-    lim.poll(1);
+    gated_with_a_tail(lim, port);
     Permit a;
     RL_ASSERT(lim.try_acquire(2, a) == Status::kOk);
     RL_ASSERT(lim.release(a, 3) == Status::kOk);  // a carry until 103, long ago at kLater
