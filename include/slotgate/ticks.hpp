@@ -35,10 +35,6 @@ struct Ticks {
   // The deadline d has been reached at time now.
   static constexpr bool reached(Tick d, Tick now) noexcept { return diff(now, d) >= 0; }
   static constexpr bool valid_duration(Tick d) noexcept { return d <= kMaxDuration; }
-  // A past time `t` as the limiter keeps it at `now`: itself, or now - kOldest if older.
-  static constexpr Tick kept(Tick t, Tick now) noexcept {
-    return diff(now, t) > Signed(kOldest) ? Tick(now - kOldest) : t;
-  }
   // The earlier of two points in time.
   static constexpr Tick earliest(Tick a, Tick b) noexcept { return before(a, b) ? a : b; }
 };

@@ -30,9 +30,9 @@ struct Heartbeat {
   __attribute__((noinline)) static void keep(AtomicTick& t, Tick now) noexcept {
     // relaxed x2: the value means the same before and after; the CAS only keeps a newer one.
     Tick seen = t.load(std::memory_order_relaxed);
-    const Tick kept = Tk::kept(seen, now);
-    if (kept != seen)
-      t.compare_exchange_strong(seen, kept, std::memory_order_relaxed, std::memory_order_relaxed);
+    if (old(seen, now))
+      t.compare_exchange_strong(seen, Tick(now - Tk::kOldest), std::memory_order_relaxed,
+                                std::memory_order_relaxed);
   }
   // The same for a time whose 0 means "none".
   template <class AtomicTick>
