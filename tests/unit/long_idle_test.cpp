@@ -24,6 +24,29 @@ namespace {
 
 constexpr uint64_t kDay = 24ull * 3600 * 1000;  // ticks are milliseconds
 
+// Sleep like a poller: to each poll's next deadline, for `total` ticks in all. Returns how many
+// polls it took.
+template <class L, class Port>
+uint32_t sleep_like_a_poller(L& lim, Port& port, uint64_t total) {
+  using Tick = typename Port::tick_type;
+  uint32_t polls = 0;
+  while (total != 0) {
+    const auto r = lim.poll(port.now());
+    ++polls;
+    uint64_t step = total;
+    if (r.next.set && Ticks<Tick>::before(port.now(), r.next.at)) {
+      const uint64_t to_next = static_cast<Tick>(r.next.at - port.now());
+      if (to_next < step) step = to_next;
+    }
+    // A narrow tick advances in steps it can hold; the 64-bit one needs none.
+    if (step > Ticks<Tick>::kMaxDuration) step = Ticks<Tick>::kMaxDuration;
+    port.advance(static_cast<Tick>(step));
+    total -= step;
+  }
+  lim.poll(port.now());
+  return polls + 1;
+}
+
 template <class Tick>
 struct Idler {
   using Port = sim::Port<Tick, uint32_t>;
@@ -32,26 +55,7 @@ struct Idler {
   explicit Idler(Tick start) : port(start) {}
 
   Tick now() const { return port.now(); }
-  // Sleep like a poller: to each poll's next deadline, for `total` ticks in all. Returns how
-  // many polls it took.
-  uint32_t idle(uint64_t total) {
-    uint32_t polls = 0;
-    while (total != 0) {
-      const auto r = lim.poll(now());
-      ++polls;
-      uint64_t step = total;
-      if (r.next.set && Ticks<Tick>::before(now(), r.next.at)) {
-        const uint64_t to_next = static_cast<Tick>(r.next.at - now());
-        if (to_next < step) step = to_next;
-      }
-      // A narrow tick advances in steps it can hold; the 64-bit one needs none.
-      if (step > Ticks<Tick>::kMaxDuration) step = Ticks<Tick>::kMaxDuration;
-      port.advance(static_cast<Tick>(step));
-      total -= step;
-    }
-    lim.poll(now());
-    return polls + 1;
-  }
+  uint32_t idle(uint64_t total) { return sleep_like_a_poller(lim, port, total); }
   // What a user can observe, in one list (statuses as numbers).
   void observe(std::vector<uint64_t>& out) {
     const auto s = lim.snapshot();
@@ -242,16 +246,7 @@ std::vector<uint64_t> lanes(Tick start, uint64_t idle_for) {
   Ticket low, high;
   seen.push_back(
       static_cast<uint64_t>(lim.enqueue(port.now(), low, L::deadline_type::none(), Lane(0))));
-  for (uint64_t left = idle_for; left != 0;) {  // a poller, as in Idler::idle
-    const auto r = lim.poll(port.now());
-    uint64_t step = left;
-    if (r.next.set && Ticks<Tick>::before(port.now(), r.next.at) &&
-        static_cast<Tick>(r.next.at - port.now()) < step)
-      step = static_cast<Tick>(r.next.at - port.now());
-    if (step > Ticks<Tick>::kMaxDuration) step = Ticks<Tick>::kMaxDuration;
-    port.advance(static_cast<Tick>(step));
-    left -= step;
-  }
+  sleep_like_a_poller(lim, port, idle_for);
   seen.push_back(
       static_cast<uint64_t>(lim.enqueue(port.now(), high, L::deadline_type::none(), Lane(1))));
   seen.push_back(static_cast<uint64_t>(lim.release(p, port.now())));
