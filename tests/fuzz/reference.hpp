@@ -366,8 +366,10 @@ struct Model {
   }
   Tick now_for_open = 0;  // the granter's `now`, for the episode bookkeeping above
   void follow_release(const Evidence& ev, uint32_t excess, Tick at) {
-    const bool had = tracker_last_valid;
     const Tick last_at = tracker_last_at;
+    // A reading more than max_lag after the last one follows nothing.
+    const bool had = tracker_last_valid && !before(last_at + max_lag, at);
+    if (!had) following = false;
     const uint32_t last_excess = tracker_last_excess;
     tracker_last_valid = true;
     tracker_last_at = at;

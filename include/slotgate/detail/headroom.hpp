@@ -202,7 +202,12 @@ class Headroom {
     } else if (persistent > peak_.load(std::memory_order_relaxed)) {
       peak_.store(persistent, std::memory_order_relaxed);
     }
-    last_reading_.store(now, std::memory_order_relaxed);
+    // How long the usage under way had lasted at this reading: kept as a duration, not as the
+    // reading's time, which the heartbeat may bring forward apart from on_since_.
+    on_for_.store(on_.load(std::memory_order_relaxed)
+                      ? Tick(now - on_since_.load(std::memory_order_relaxed))
+                      : Tick(0),
+                  std::memory_order_relaxed);
     stale_.store(false, std::memory_order_relaxed);
     if (!track_foreign_.load(std::memory_order_relaxed)) return persistent;
     const uint32_t have = h_foreign_.load(std::memory_order_relaxed);
@@ -315,7 +320,6 @@ class Headroom {
     HB::keep(on_since_, now);
     HB::keep(stale_since_, now);
     HB::keep(left_at_, now);
-    HB::keep(last_reading_, now);
     for (auto& t : shown_since_) HB::keep(t, now);
   }
 
@@ -386,8 +390,7 @@ class Headroom {
     const Tick learned = lifetime_.estimate();
     if (t < learned) t = learned;
     if (on_.load(std::memory_order_relaxed)) {
-      const Tick ongoing = Tick(last_reading_.load(std::memory_order_relaxed) -
-                                on_since_.load(std::memory_order_relaxed));
+      const Tick ongoing = on_for_.load(std::memory_order_relaxed);
       if (t < ongoing && Tk::valid_duration(ongoing)) t = ongoing;
     }
     return t;
@@ -434,7 +437,7 @@ class Headroom {
   atomic<Tick> surely_at_{0};
   atomic<bool> on_{false}, away_{false}, stale_{false};
   atomic<uint32_t> peak_{0};
-  atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, last_reading_{0};
+  atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, on_for_{0};
   LearnedDuration<Atomics, Tick, Counter> lifetime_, returns_;
   atomic<Counter> steps_up_{0}, steps_down_{0};
 };

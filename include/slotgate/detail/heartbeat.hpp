@@ -12,7 +12,8 @@
 //
 // A time is brought forward with a CAS from the value seen, so a newer one written meanwhile by
 // its owner stands: a pass needs no ownership of what it touches, and readers find either value
-// meaning the same. Zero, where a part uses it for "none", is left alone.
+// meaning the same. No part gives a time value the meaning "none" (a flag or a count says it):
+// a pass may bring any time to any value, 0 included.
 #pragma once
 
 #include "slotgate/atomics.hpp"
@@ -33,11 +34,6 @@ struct Heartbeat {
     if (old(seen, now))
       t.compare_exchange_strong(seen, Tick(now - Tk::kOldest), std::memory_order_relaxed,
                                 std::memory_order_relaxed);
-  }
-  // The same for a time whose 0 means "none".
-  template <class AtomicTick>
-  static void keep_set(AtomicTick& t, Tick now) noexcept {
-    if (t.load(std::memory_order_relaxed) != 0) keep(t, now);  // relaxed: as above
   }
   // True if `t` (a time its owner keeps) is older than kOldest.
   static constexpr bool old(Tick t, Tick now) noexcept {

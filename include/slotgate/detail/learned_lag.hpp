@@ -86,8 +86,13 @@ class LearnedLag {
   void follow_release(const Evidence& ev, uint32_t excess, Tick at, Tick cap, Tick memory,
                       Tick now) noexcept {
     // relaxed throughout (here and in the tracker's fields): token-holder state.
-    const bool had = last_valid_.load(std::memory_order_relaxed);
     const Tick last_at = last_at_.load(std::memory_order_relaxed);
+    // A reading more than max_lag after the last one follows nothing: the gap is longer than
+    // any lag believed. (On a narrow tick the heartbeat forgets the last reading at kOldest
+    // anyway; this makes every tick width forget it alike.)
+    const bool had =
+        last_valid_.load(std::memory_order_relaxed) && !Tk::before(Tick(last_at + max_lag()), at);
+    if (!had) following_.store(false, std::memory_order_relaxed);
     const uint32_t last_excess = last_excess_.load(std::memory_order_relaxed);
     last_valid_.store(true, std::memory_order_relaxed);
     last_at_.store(at, std::memory_order_relaxed);

@@ -356,7 +356,10 @@ class SlotRecords {
       if (SlotWord::gen(r.word.load(std::memory_order_relaxed)) == 0) continue;
       HB::keep(r.granted_at, now);
       HB::keep(r.stamp, now);
-      for (auto& t : r.released) HB::keep_set(t, now);
+      // relaxed: the entries written so far; one written meanwhile is new, and the CAS keeps it.
+      const uint32_t n = r.released_n.load(std::memory_order_relaxed);
+      for (uint32_t k = 0; k < kReleaseHistory && k < n; ++k)
+        HB::keep(r.released[(n - 1 - k) % kReleaseHistory], now);
       HB::keep(r.carry_until, now);
       HB::keep(r.carry_grant, now);
       HB::keep(r.carry_end, now);
@@ -456,10 +459,10 @@ class SlotRecords {
       const bool ended = p == SlotPhase::kCooling || p == SlotPhase::kFree;
       const uint32_t n = r.released_n.load(std::memory_order_relaxed);
       // The record's earlier sessions, all ended before g: each told only by its release.
-      for (uint32_t k = ended ? 1 : 0; k < kReleaseHistory; ++k) {
+      for (uint32_t k = ended ? 1 : 0; k < kReleaseHistory && k < n; ++k) {
         const Tick before =
             r.released[(n - 1 - k) % kReleaseHistory].load(std::memory_order_relaxed);
-        if (before == 0 || !Tk::before(before, g)) continue;
+        if (!Tk::before(before, g)) continue;
         if (Tk::before(lo, before)) ++e.live_max;
         if (!Tk::before(lo, before) && Tk::before(oldest, before)) {
           ++e.released;
@@ -494,14 +497,15 @@ class SlotRecords {
       const uint32_t w = r.word.load(std::memory_order_acquire);
       const SlotPhase p = SlotWord::phase(w);
       if (SlotWord::gen(w) == 0 || p == SlotPhase::kClaiming) continue;
-      // relaxed x2: ordered by the acquire above.
+      // relaxed x3: ordered by the acquire above.
       const Tick seen = Tick(r.granted_at.load(std::memory_order_relaxed) + vis);
       if (Tk::before(at, seen)) d.merge_after(seen, after);
       // Every remembered release, the held record's earlier sessions included.
-      for (const auto& t : r.released) {
-        const Tick rel = t.load(std::memory_order_relaxed);
-        const Tick gone = Tick(rel + lag);
-        if (rel != 0 && Tk::before(at, gone)) d.merge_after(gone, after);
+      const uint32_t n = r.released_n.load(std::memory_order_relaxed);
+      for (uint32_t k = 0; k < kReleaseHistory && k < n; ++k) {
+        const Tick gone =
+            Tick(r.released[(n - 1 - k) % kReleaseHistory].load(std::memory_order_relaxed) + lag);
+        if (Tk::before(at, gone)) d.merge_after(gone, after);
       }
     }
     return d;
@@ -558,7 +562,8 @@ class SlotRecords {
     // Written only by the thread that holds the record in Claiming: no RMW needed.
     atomic<Counter> fast_grants;
     // The latest kReleaseHistory releases (or reclaims) of this record, a ring whose newest
-    // entry is released[(released_n - 1) % kReleaseHistory]; 0: none yet.
+    // entry is released[(released_n - 1) % kReleaseHistory]; entries past released_n are none
+    // (no value of a tick means none: on a wrapping clock 0 is a time like any other).
     atomic<Tick> released[kReleaseHistory];
     atomic<Counter> queue_grants;
     atomic<Tick> stamp;  // Cooling (and Free after it): the cooldown's end
