@@ -129,7 +129,7 @@ class Limiter {
   Status set_limit(uint32_t limit, tick_type now,
                    LimitChange how = LimitChange::kClearHeadroom) noexcept {
     if (limit > MaxSlots) return Status::kInvalidArgument;
-    s_.apply_limit(limit, how);
+    s_.apply_limit(limit, how, s_.newest(now));
     s_.kick(now);
     return Status::kOk;
   }
@@ -222,7 +222,7 @@ class Limiter {
   Status configure_lanes(const lane_config_type& cfg) noexcept {
     if (!Parts::LaneBook::valid(cfg)) return Status::kInvalidArgument;
     s_.lane_book.configure(cfg);
-    s_.kick(s_.newest(0));
+    s_.kick(s_.last_polled());
     return Status::kOk;
   }
 
@@ -263,7 +263,7 @@ class Limiter {
   // End a pause early, and any rejection episode with it (no half-open probe: the caller
   // knows better). Waiters are granted by the next poll (the port is notified). Lock-free.
   void resume() noexcept {
-    if (CW::half_open(s_.adm.resume())) s_.episodes.opened(s_.newest(0));
+    if (CW::half_open(s_.adm.resume())) s_.episodes.opened(s_.last_polled());
     s_.wake_poller();
   }
 

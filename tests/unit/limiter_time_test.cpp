@@ -243,5 +243,56 @@ TYPED_TEST(Time, NextDeadlineIsTheEarliestEvent) {
   EXPECT_EQ(r.next.at, this->at(401));  // then the first lease: taken 500 ago, overdue past 900
 }
 
+// resume() and configure() take no clock: they use the last time a poll saw, and set_limit
+// judges the new limit with its own `now`. They used 0, which on a tick that wraps is no
+// stand-in for "long ago": with the clock just past half its range, an episode resumed at 0
+// read as opened long since, and the next rejection within max_pause started over at one.
+// (set_limit's granter pass, run with its `now` right after, set its effective limit right.)
+template <class Tick>
+std::vector<uint64_t> resume_and_set_limit(Tick start) {
+  using Port = sim::Port<Tick, uint32_t>;
+  using L = Limiter<Port, 4, 8>;
+  using Out = typename L::outcome_type;
+  Port port(start);
+  L lim(port);
+  Config<Tick> c;
+  c.limit = 3;
+  c.default_pause = 1000;
+  c.max_pause = 8000;
+  c.gate.max_age = 3000;
+  EXPECT_EQ(lim.configure(c), Status::kOk);
+  std::vector<uint64_t> seen;
+  Permit p;
+  lim.poll(port.now());
+  seen.push_back(uint64_t(lim.try_acquire(port.now(), p)));
+  seen.push_back(uint64_t(lim.release(p, port.now(), Out::rejected())));
+  port.advance(1000);
+  lim.poll(port.now());  // half-open
+  lim.resume();          // opened now: the next episode within max_pause follows this one
+  port.advance(100);
+  lim.poll(port.now());
+  seen.push_back(uint64_t(lim.try_acquire(port.now(), p)));
+  seen.push_back(uint64_t(lim.release(p, port.now(), Out::rejected())));
+  seen.push_back(lim.snapshot().consecutive_episodes);
+  lim.resume();
+  // Another client's session in a fresh reading: one slot kept for it, and one for its growth.
+  port.set_usage(1, port.now());
+  lim.poll(port.now());
+  seen.push_back(lim.snapshot().effective_limit);
+  port.advance(100);
+  EXPECT_EQ(lim.set_limit(3, port.now(), LimitChange::kKeepHeadroom), Status::kOk);
+  seen.push_back(lim.snapshot().effective_limit);
+  return seen;
+}
+
+TEST(TimeWithoutAClock, ResumeAndSetLimitUseTheLastPoll) {
+  const auto wide = resume_and_set_limit<uint64_t>(1000);
+  EXPECT_EQ(wide[4], 2u);  // consecutive
+  EXPECT_EQ(wide[5], 1u);  // 3 - (1 + 1)
+  EXPECT_EQ(wide[6], 1u);
+  // The last poll just past half the 32-bit range from 0.
+  EXPECT_EQ(resume_and_set_limit<uint32_t>(0x80000000u - 900u), wide);
+}
+
 }  // namespace
 }  // namespace slotgate::test

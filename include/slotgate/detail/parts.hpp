@@ -113,6 +113,15 @@ struct Parts {
     return Tk::before(now, seen) ? seen : now;
   }
 
+  // The latest time a poll has seen (0 before the first), for an operation given no clock. Not
+  // newest(0): on a tick that wraps, 0 is a time like any other, and half the range later than
+  // what a poll saw (a granter judging at 0 then, or an episode opened at 0).
+  tick_type last_polled() const noexcept {
+    // relaxed x2: as in newest().
+    return polled_.load(std::memory_order_relaxed) ? last_poll_.load(std::memory_order_relaxed)
+                                                   : tick_type(0);
+  }
+
   // A record was freed: if anyone is queued, run the granter (or have its holder run again);
   // if a lowered limit waits for records above it to free, have it settled. seq_cst look: the
   // reading half of the store-buffering pair with an enqueue (the freeing CAS was the other).
@@ -137,15 +146,15 @@ struct Parts {
     max_hold_.store(cfg.max_hold, std::memory_order_relaxed);
     episodes.configure(cfg.default_pause, cfg.max_pause);
     view.configure(cfg);
-    apply_limit(cfg.limit, LimitChange::kClearHeadroom);
+    apply_limit(cfg.limit, LimitChange::kClearHeadroom, last_polled());
     wake_poller();
     return Status::kOk;
   }
 
-  void apply_limit(uint32_t limit, LimitChange how) noexcept {
+  void apply_limit(uint32_t limit, LimitChange how, tick_type now) noexcept {
     adm.set_limit(limit);
     if (how == LimitChange::kClearHeadroom) view.headroom().clear();
-    view.sync_limit(newest(0), adm, slots);
+    view.sync_limit(now, adm, slots);
   }
 
   // The half-open probe ended well: open to the full effective limit.
