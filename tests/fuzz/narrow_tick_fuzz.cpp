@@ -6,7 +6,8 @@
 // Idles of up to an hour (dozens of wraps) go the way a poller sleeps: both limiters are
 // polled at every deadline either one's last poll named, so the narrow one is polled at least
 // once per heartbeat (detail/heartbeat.hpp) and the wide one at the same moments. The
-// settings are the long-idle test's, every duration short enough for 16 bits.
+// settings are the long-idle test's, every duration short enough for 16 bits, and variants of
+// them an operation applies mid-run (Side::config).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -38,21 +39,31 @@ struct Side {
   using DL = typename L::deadline_type;
 
   explicit Side(Tick start) : port(start) {
+    if (lim.configure(config(0)) != Status::kOk) std::abort();
+    poll();
+  }
+  // The long-idle test's settings; each bit of `variant` changes one: a cached usage endpoint,
+  // a tail, sticky headroom, learning off, no lease limit, no cooldown, no pause but a
+  // Retry-After, foreign usage not tracked.
+  static slotgate::Config<Tick> config(uint8_t variant) {
     slotgate::Config<Tick> c;
     c.limit = 3;
-    c.cooldown = 350;
-    c.max_hold = 6000;
-    c.default_pause = 1000;
+    c.cooldown = variant & 32 ? 0 : 350;
+    c.max_hold = variant & 16 ? 0 : 6000;
+    c.default_pause = variant & 64 ? 0 : 1000;
     c.max_pause = 8000;
     c.gate.max_age = 3000;
     c.gate.visibility_lag = 250;
+    c.gate.staleness = variant & 1 ? 2000 : 0;
+    c.gate.tail = variant & 2 ? 500 : 0;
     c.gate.repoll_interval = 1000;
     c.headroom.recover_after = 6000;
     c.headroom.foreign_confirm = 3000;
-    c.learn.max_lag = 3000;
+    c.headroom.sticky = (variant & 4) != 0;
+    c.headroom.track_foreign = (variant & 128) == 0;
+    c.learn.max_lag = variant & 8 ? 0 : 3000;
     c.learn.memory = 20000;
-    if (lim.configure(c) != Status::kOk) std::abort();
-    poll();
+    return c;
   }
   Tick now() const { return port.now(); }
   // Polls, and keeps the deadline it names. Returns how far away it is (~0 for none).
@@ -191,9 +202,11 @@ struct Pair {
   // a recovery time that backed off), as documented, and the two part ways by design.
   bool in_range() const {
     const auto s = wide.lim.snapshot();
+    // (Foreign usage gone is expected back for a quarter longer than it stayed away before.)
     for (uint64_t d :
-         {s.headroom_recovery, s.foreign_hold, s.foreign_away_for, s.backoff, s.learned_release_lag,
-          s.learned_visibility_lag, s.effective_cooldown, s.effective_visibility_lag})
+         {s.headroom_recovery, s.foreign_hold, s.foreign_away_for + s.foreign_away_for / 4,
+          s.backoff, s.learned_release_lag, s.learned_visibility_lag, s.effective_cooldown,
+          s.effective_visibility_lag})
       if (d >= slotgate::Ticks<uint16_t>::kOldest) return false;
     return true;
   }
@@ -307,8 +320,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 8:  // an idle of up to an hour: dozens of 16-bit wraps
         p.advance(uint64_t(a) * (b % 4 == 0 ? 15000u : 250u));
         break;
-      case 9:
-        p.poll();
+      case 9:  // a poll, or (b's top bit) new settings, applied as configure applies them
+        if (b & 0x80)
+          p.agree("configure", p.narrow.lim.configure(Side<uint16_t>::config(a)),
+                  p.wide.lim.configure(Side<uint64_t>::config(a)));
+        else
+          p.poll();
         break;
       case 10: {  // set_limit, the operator's or a fleet's share
         const uint32_t limit = a % 5;
