@@ -34,12 +34,15 @@ int g_op = 0;
 template <class Tick>
 struct Side {
   using Port = slotgate::sim::Port<Tick, uint32_t>;
-  using L = slotgate::Limiter<Port, 4, 8>;
+  using L = slotgate::Limiter<Port, 4, 8, 2>;  // two lanes: aging keeps a time per waiter
   using Out = typename L::outcome_type;
   using DL = typename L::deadline_type;
 
   explicit Side(Tick start) : port(start) {
     if (lim.configure(config(0)) != Status::kOk) std::abort();
+    typename L::lane_config_type lanes;
+    lanes.age = 10000;
+    if (lim.configure_lanes(lanes) != Status::kOk) std::abort();
     poll();
   }
   // The long-idle test's settings; each bit of `variant` changes one: a cached usage endpoint,
@@ -150,6 +153,15 @@ struct Side {
                        k.release_lag_from_rejections})
       out.push_back(v);
     for (const Ticket& t : tickets) out.push_back(uint64_t(lim.state(t)));
+    // Each lane's figures; a wait is an age, which the narrow one holds at about kOldest.
+    for (uint32_t i = 0; i < 2; ++i) {
+      typename L::lane_snapshot_type l;
+      if (lim.lane_snapshot(slotgate::Lane(i), now(), l) != Status::kOk) std::abort();
+      const uint64_t wait = uint64_t(l.longest_wait);
+      for (uint64_t v : {uint64_t(l.waiting), l.queued, l.granted, l.timed_out,
+                         wait < slotgate::Ticks<uint16_t>::kOldest ? wait : ~uint64_t(0)})
+        out.push_back(v);
+    }
   }
   // The reading taken in, and its age (~0 for none).
   void reading(std::vector<uint64_t>& out, uint64_t& age) const {
@@ -208,6 +220,13 @@ struct Pair {
           s.backoff, s.learned_release_lag, s.learned_visibility_lag, s.effective_cooldown,
           s.effective_visibility_lag})
       if (d >= slotgate::Ticks<uint16_t>::kOldest) return false;
+    // Two waiters who have both waited that long are equals to the narrow one (aging ranks
+    // them, then the older goes first).
+    for (uint32_t i = 0; i < 2; ++i) {
+      typename Side<uint64_t>::L::lane_snapshot_type l;
+      if (wide.lim.lane_snapshot(slotgate::Lane(i), wide.now(), l) != Status::kOk) std::abort();
+      if (l.longest_wait >= slotgate::Ticks<uint16_t>::kOldest) return false;
+    }
     return true;
   }
   // SLOTGATE_FUZZ_TRACE set: each operation and both sides' observations, for a failing input.
@@ -270,17 +289,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         p.agree("release", p.narrow.release(k, how), p.wide.release(k, how));
         break;
       }
-      case 3: {  // enqueue, with a deadline up to 25.5 s away or none
+      case 3: {  // enqueue in either lane, with a deadline up to 25.5 s away or none
         Ticket x, y;
         const bool timed = b & 1;
+        const slotgate::Lane lane((b >> 1) & 1);
         const Status n = p.narrow.lim.enqueue(
             p.narrow.now(), x,
             timed ? Side<uint16_t>::DL::at_tick(uint16_t(p.narrow.now() + a * 100u))
-                  : Side<uint16_t>::DL::none());
+                  : Side<uint16_t>::DL::none(),
+            lane);
         const Status w =
             p.wide.lim.enqueue(p.wide.now(), y,
                                timed ? Side<uint64_t>::DL::at_tick(p.wide.now() + a * 100u)
-                                     : Side<uint64_t>::DL::none());
+                                     : Side<uint64_t>::DL::none(),
+                               lane);
         p.agree("enqueue", n, w);
         if (n == Status::kOk) {
           p.narrow.tickets.push_back(x);
