@@ -185,6 +185,15 @@ struct Pair {
   void agree(const char* what, Status n, Status w) {
     if (n != w) fail(what, uint64_t(n), uint64_t(w));
   }
+  // The same, and on success each side keeps what it was handed (a permit, a ticket).
+  template <class H>
+  void keep(const char* what, Status n, Status w, H x, H y, std::vector<H>& at_narrow,
+            std::vector<H>& at_wide) {
+    agree(what, n, w);
+    if (n != Status::kOk) return;
+    at_narrow.push_back(x);
+    at_wide.push_back(y);
+  }
   void poll() {
     narrow.poll();
     wide.poll();
@@ -275,11 +284,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Permit x, y;
         const Status n = p.narrow.lim.try_acquire(p.narrow.now(), x);
         const Status w = p.wide.lim.try_acquire(p.wide.now(), y);
-        p.agree("try_acquire", n, w);
-        if (n == Status::kOk) {
-          p.narrow.permits.push_back(x);
-          p.wide.permits.push_back(y);
-        }
+        p.keep("try_acquire", n, w, x, y, p.narrow.permits, p.wide.permits);
         break;
       }
       case 1:  // release: ok, rejected, or rejected with a Retry-After of up to 7.5 s
@@ -303,11 +308,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                timed ? Side<uint64_t>::DL::at_tick(p.wide.now() + a * 100u)
                                      : Side<uint64_t>::DL::none(),
                                lane);
-        p.agree("enqueue", n, w);
-        if (n == Status::kOk) {
-          p.narrow.tickets.push_back(x);
-          p.wide.tickets.push_back(y);
-        }
+        p.keep("enqueue", n, w, x, y, p.narrow.tickets, p.wide.tickets);
         break;
       }
       case 4: {  // claim
@@ -316,11 +317,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Permit x, y;
         const Status n = p.narrow.lim.claim(p.narrow.tickets[k], x);
         const Status w = p.wide.lim.claim(p.wide.tickets[k], y);
-        p.agree("claim", n, w);
-        if (n == Status::kOk) {
-          p.narrow.permits.push_back(x);
-          p.wide.permits.push_back(y);
-        }
+        p.keep("claim", n, w, x, y, p.narrow.permits, p.wide.permits);
         break;
       }
       case 5: {  // cancel
