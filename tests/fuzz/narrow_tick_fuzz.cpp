@@ -17,6 +17,16 @@
 #include "slotgate/limiter.hpp"
 #include "slotgate/ports/sim.hpp"
 
+// The narrow clock: 16 bits by default; built with SLOTGATE_FUZZ_NARROW_32, 32 bits, whose
+// idles are 4096 times longer (up to 181 days: a few wraps of 49.7 days).
+#ifdef SLOTGATE_FUZZ_NARROW_32
+using Narrow = uint32_t;
+constexpr uint64_t kIdleScale = 4096;
+#else
+using Narrow = uint16_t;
+constexpr uint64_t kIdleScale = 1;
+#endif
+
 namespace {
 
 using slotgate::Permit;
@@ -25,7 +35,7 @@ using slotgate::Ticket;
 
 int g_op = 0;
 [[noreturn]] void fail(const char* what, unsigned long long narrow, unsigned long long wide) {
-  std::fprintf(stderr, "MISMATCH at op %d: %s (16-bit %llu, 64-bit %llu)\n", g_op, what, narrow,
+  std::fprintf(stderr, "MISMATCH at op %d: %s (narrow %llu, 64-bit %llu)\n", g_op, what, narrow,
                wide);
   std::abort();
 }
@@ -159,7 +169,7 @@ struct Side {
       if (lim.lane_snapshot(slotgate::Lane(i), now(), l) != Status::kOk) std::abort();
       const uint64_t wait = uint64_t(l.longest_wait);
       for (uint64_t v : {uint64_t(l.waiting), l.queued, l.granted, l.timed_out,
-                         wait < slotgate::Ticks<uint16_t>::kOldest ? wait : ~uint64_t(0)})
+                         wait < slotgate::Ticks<Narrow>::kOldest ? wait : ~uint64_t(0)})
         out.push_back(v);
     }
   }
@@ -179,7 +189,7 @@ struct Side {
 };
 
 struct Pair {
-  Side<uint16_t> narrow{uint16_t(0xFFFFu - 700u)};
+  Side<Narrow> narrow{Narrow(Narrow(~Narrow(0)) - 700u)};
   Side<uint64_t> wide{1000};
 
   void agree(const char* what, Status n, Status w) {
@@ -206,7 +216,7 @@ struct Pair {
       const uint64_t n = narrow.until_due(), w = wide.until_due();
       if (n < step) step = n;
       if (w < step) step = w;
-      narrow.port.advance(uint16_t(step));
+      narrow.port.advance(Narrow(step));
       wide.port.advance(step);
       total -= step;
       if (narrow.until_due() == 0 || wide.until_due() == 0) poll();
@@ -218,7 +228,7 @@ struct Pair {
       }
     }
   }
-  // What the 16-bit clock can express: the wide limiter's durations all shorter than kOldest.
+  // What the narrow clock can express: the wide limiter's durations all shorter than kOldest.
   // Beyond it the narrow one holds what it learned at about kOldest (a foreign session's age,
   // a recovery time that backed off), as documented, and the two part ways by design.
   bool in_range() const {
@@ -228,13 +238,13 @@ struct Pair {
          {s.headroom_recovery, s.foreign_hold, s.foreign_away_for + s.foreign_away_for / 4,
           s.backoff, s.learned_release_lag, s.learned_visibility_lag, s.effective_cooldown,
           s.effective_visibility_lag})
-      if (d >= slotgate::Ticks<uint16_t>::kOldest) return false;
+      if (d >= slotgate::Ticks<Narrow>::kOldest) return false;
     // Two waiters who have both waited that long are equals to the narrow one (aging ranks
     // them, then the older goes first).
     for (uint32_t i = 0; i < 2; ++i) {
       typename Side<uint64_t>::L::lane_snapshot_type l;
       if (wide.lim.lane_snapshot(slotgate::Lane(i), wide.now(), l) != Status::kOk) std::abort();
-      if (l.longest_wait >= slotgate::Ticks<uint16_t>::kOldest) return false;
+      if (l.longest_wait >= slotgate::Ticks<Narrow>::kOldest) return false;
     }
     return true;
   }
@@ -262,11 +272,11 @@ struct Pair {
         fail(what, a[i], b[i]);
       }
     // A reading older than kOldest is dropped by the narrow one's heartbeat (documented: it
-    // is long past any max_age a 16-bit tick can hold); until then both hold the same one.
+    // is long past any max_age the narrow tick holds); until then both hold the same one.
     uint64_t narrow_age, wide_age;
     narrow.reading(a, narrow_age);
     wide.reading(b, wide_age);
-    const bool dropped = !a[0] && b[0] && wide_age >= slotgate::Ticks<uint16_t>::kOldest;
+    const bool dropped = !a[0] && b[0] && wide_age >= slotgate::Ticks<Narrow>::kOldest;
     if (!dropped && a != b) fail("the reading taken in", a[0] * 100 + a[1], b[0] * 100 + b[1]);
   }
 };
@@ -300,8 +310,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const slotgate::Lane lane((b >> 1) & 1);
         const Status n = p.narrow.lim.enqueue(
             p.narrow.now(), x,
-            timed ? Side<uint16_t>::DL::at_tick(uint16_t(p.narrow.now() + a * 100u))
-                  : Side<uint16_t>::DL::none(),
+            timed ? Side<Narrow>::DL::at_tick(Narrow(p.narrow.now() + a * 100u))
+                  : Side<Narrow>::DL::none(),
             lane);
         const Status w =
             p.wide.lim.enqueue(p.wide.now(), y,
@@ -329,19 +339,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case 6: {  // a reading of a sessions, taken up to 5.1 s ago
         const uint32_t sessions = a % 6, age = b * 20u;
-        p.narrow.port.set_usage(sessions, uint16_t(p.narrow.now() - age));
+        p.narrow.port.set_usage(sessions, Narrow(p.narrow.now() - age));
         p.wide.port.set_usage(sessions, p.wide.now() - age);
         break;
       }
       case 7:  // a little time, up to 2.5 s
         p.advance(1 + a * 10u);
         break;
-      case 8:  // an idle of up to an hour: dozens of 16-bit wraps
-        p.advance(uint64_t(a) * (b % 4 == 0 ? 15000u : 250u));
+      case 8: {  // an idle of up to an hour (x kIdleScale with nobody queued): many wraps
+        // (Queued waiters held for a reading re-poll every second: months of that are slow.)
+        const uint64_t scale = p.wide.lim.snapshot().queued == 0 ? kIdleScale : 1;
+        p.advance(uint64_t(a) * (b % 4 == 0 ? 15000u : 250u) * scale);
         break;
+      }
       case 9:  // a poll, or (b's top bit) new settings, applied as configure applies them
         if (b & 0x80)
-          p.agree("configure", p.narrow.lim.configure(Side<uint16_t>::config(a)),
+          p.agree("configure", p.narrow.lim.configure(Side<Narrow>::config(a)),
                   p.wide.lim.configure(Side<uint64_t>::config(a)));
         else
           p.poll();
@@ -359,7 +372,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           p.narrow.lim.resume();
           p.wide.lim.resume();
         } else {
-          p.agree("pause_for", p.narrow.lim.pause_for(uint16_t(a * 100u), p.narrow.now()),
+          p.agree("pause_for", p.narrow.lim.pause_for(Narrow(a * 100u), p.narrow.now()),
                   p.wide.lim.pause_for(a * 100u, p.wide.now()));
         }
         break;
@@ -368,7 +381,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const uint64_t n = p.narrow.until_due(), w = p.wide.until_due();
         if (n <= step) step = n == 0 ? 0 : n - 1;
         if (w <= step) step = w == 0 ? 0 : w - 1;
-        p.narrow.port.advance(uint16_t(step));
+        p.narrow.port.advance(Narrow(step));
         p.wide.port.advance(step);
         break;
       }
