@@ -389,10 +389,8 @@ class Headroom {
     Tick t = hold_.load(std::memory_order_relaxed);
     const Tick learned = lifetime_.estimate();
     if (t < learned) t = learned;
-    if (on_.load(std::memory_order_relaxed)) {
-      const Tick ongoing = on_for_.load(std::memory_order_relaxed);
-      if (t < ongoing && Tk::valid_duration(ongoing)) t = ongoing;
-    }
+    const Tick ongoing = on_for_.load(std::memory_order_relaxed);  // 0 while none is under way
+    if (t < ongoing && Tk::valid_duration(ongoing)) t = ongoing;
     return t;
   }
 

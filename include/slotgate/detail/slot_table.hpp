@@ -358,8 +358,7 @@ class SlotRecords {
       HB::keep(r.stamp, now);
       // relaxed: the entries written so far; one written meanwhile is new, and the CAS keeps it.
       const uint32_t n = r.released_n.load(std::memory_order_relaxed);
-      for (uint32_t k = 0; k < kReleaseHistory && k < n; ++k)
-        HB::keep(r.released[(n - 1 - k) % kReleaseHistory], now);
+      for (uint32_t k = 0; k < remembered(n); ++k) HB::keep(nth_release(r, n, k), now);
       HB::keep(r.carry_until, now);
       HB::keep(r.carry_grant, now);
       HB::keep(r.carry_end, now);
@@ -459,9 +458,8 @@ class SlotRecords {
       const bool ended = p == SlotPhase::kCooling || p == SlotPhase::kFree;
       const uint32_t n = r.released_n.load(std::memory_order_relaxed);
       // The record's earlier sessions, all ended before g: each told only by its release.
-      for (uint32_t k = ended ? 1 : 0; k < kReleaseHistory && k < n; ++k) {
-        const Tick before =
-            r.released[(n - 1 - k) % kReleaseHistory].load(std::memory_order_relaxed);
+      for (uint32_t k = ended ? 1 : 0; k < remembered(n); ++k) {
+        const Tick before = nth_release(r, n, k).load(std::memory_order_relaxed);
         if (!Tk::before(before, g)) continue;
         if (Tk::before(lo, before)) ++e.live_max;
         if (!Tk::before(lo, before) && Tk::before(oldest, before)) {
@@ -502,9 +500,8 @@ class SlotRecords {
       if (Tk::before(at, seen)) d.merge_after(seen, after);
       // Every remembered release, the held record's earlier sessions included.
       const uint32_t n = r.released_n.load(std::memory_order_relaxed);
-      for (uint32_t k = 0; k < kReleaseHistory && k < n; ++k) {
-        const Tick gone =
-            Tick(r.released[(n - 1 - k) % kReleaseHistory].load(std::memory_order_relaxed) + lag);
+      for (uint32_t k = 0; k < remembered(n); ++k) {
+        const Tick gone = Tick(nth_release(r, n, k).load(std::memory_order_relaxed) + lag);
         if (Tk::before(at, gone)) d.merge_after(gone, after);
       }
     }
@@ -585,10 +582,19 @@ class SlotRecords {
     r.released[n % kReleaseHistory].store(now, std::memory_order_relaxed);
     r.released_n.store(n + 1, std::memory_order_relaxed);
   }
+  // How many of the history's entries hold a release, `n` being released_n.
+  static constexpr uint32_t remembered(uint32_t n) noexcept {
+    return n < kReleaseHistory ? n : kReleaseHistory;
+  }
+  // The history's entry for the k-th latest release (0: the newest; k < remembered(n)).
+  template <class R>
+  static auto& nth_release(R& r, uint32_t n, uint32_t k) noexcept {
+    return r.released[(n - 1 - k) % kReleaseHistory];
+  }
   // The newest release in the history (`n`: released_n, read by the caller). relaxed: ordered
   // by the caller's acquire of the word.
   static Tick latest_release(const Record& r, uint32_t n) noexcept {
-    return r.released[(n - 1) % kReleaseHistory].load(std::memory_order_relaxed);
+    return nth_release(r, n, 0).load(std::memory_order_relaxed);
   }
 
   // A permit held longer than max_hold (since `granted`) is overdue from this tick on.
