@@ -40,6 +40,7 @@ bool Engine::refusing() const {
 }
 
 void Engine::grant(uint32_t agent) {
+  --waiting_;
   ++grants_in_flight_;
   push(now_, Ev::kGrant, agent);
 }
@@ -100,6 +101,7 @@ void Engine::handle(const Event& e) {
       counted_changed();
       break;
     case Ev::kWant:
+      ++waiting_;
       strategy_.request(*this, e.who);
       break;
     case Ev::kGrant: {
@@ -195,15 +197,18 @@ Result Engine::run() {
   while (!events_.empty() && events_.top().t <= s_.duration) {
     const Event e = events_.top();
     events_.pop();
+    account_idle(e.t);
     now_ = e.t;
     handle(e);
   }
+  account_idle(s_.duration);
   now_ = s_.duration;
   busy_integral_ += double(ours_generating_) * double(now_ - busy_since_);
   r_.trace.push_back(Point{now_, counted_});
   const double minutes = double(s_.duration) / 60000.0;
   r_.throughput_per_min = double(r_.completed) / minutes;
   r_.utilization = busy_integral_ / (double(s_.cap) * double(s_.duration));
+  r_.idle_while_waiting = idle_integral_ / (double(s_.cap) * double(s_.duration));
   percentiles(waits_, r_.wait_p50_ms, r_.wait_p99_ms, r_.wait_max_ms);
   r_.classes = s_.interactive > 0;
   for (int c = 0; c < 2; ++c) {
@@ -212,6 +217,15 @@ Result Engine::run() {
     percentiles(class_waits_[c], k.p50_ms, k.p99_ms, k.max_ms);
   }
   return r_;
+}
+
+// Sessions granted and on their way, admitted and not yet counted, count as taken: the
+// capacity is spoken for.
+void Engine::account_idle(Tick until) {
+  const uint32_t cap = cap_now();
+  const uint32_t taken = upstream_soon();
+  if (waiting_ != 0 && !refusing() && taken < cap)
+    idle_integral_ += double(cap - taken) * double(until - now_);
 }
 
 void Engine::percentiles(std::vector<Tick> w, double& p50, double& p99, double& max) {

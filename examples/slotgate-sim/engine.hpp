@@ -63,6 +63,9 @@ struct Result {
   uint64_t completed = 0;
   double throughput_per_min = 0;
   double utilization = 0;  // mean share of the cap doing useful work for our agents
+  // Mean share of the cap the upstream would have taken more sessions into while some of our
+  // agents waited for a grant (not while it refused everything): capacity left idle.
+  double idle_while_waiting = 0;
   double wait_p50_ms = 0;
   double wait_p99_ms = 0;
   double wait_max_ms = 0;
@@ -163,6 +166,9 @@ class Engine {
   bool cache_valid_ = false;
   double busy_integral_ = 0;
   Tick busy_since_ = 0;
+  uint32_t waiting_ = 0;  // our agents that want a session and have no grant yet
+  double idle_integral_ = 0;
+  void account_idle(Tick until);  // the idle capacity from now_ to `until`, state unchanged
   std::vector<Tick> waits_;
   std::vector<Tick> class_waits_[2];
   Result r_;

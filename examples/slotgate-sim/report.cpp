@@ -30,15 +30,17 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
   out << ", " << s.duration / 1000 << " s\n";
   char line[256];
   const bool shared = s.foreign_clients > 0;
-  std::snprintf(line, sizeof line, "  %-13s %6s %9s %8s %6s %9s %9s %9s %8s", "strategy", "429s",
-                "completed", "per_min", "util", "wait_p50", "wait_p99", "wait_max", "max_up");
+  std::snprintf(line, sizeof line, "  %-13s %6s %9s %8s %6s %6s %9s %9s %9s %8s", "strategy",
+                "429s", "completed", "per_min", "util", "idle", "wait_p50", "wait_p99", "wait_max",
+                "max_up");
   out << line << (shared ? "  their_429s their_done\n" : "\n");
   for (const Result& r : rows) {
-    std::snprintf(
-        line, sizeof line, "  %-13s %6llu %9llu %8.1f %5.0f%% %8.0fms %8.0fms %8.0fms %5u/%u",
-        r.strategy.c_str(), static_cast<unsigned long long>(r.rejections_429),
-        static_cast<unsigned long long>(r.completed), r.throughput_per_min, r.utilization * 100.0,
-        r.wait_p50_ms, r.wait_p99_ms, r.wait_max_ms, r.max_upstream, s.cap);
+    std::snprintf(line, sizeof line,
+                  "  %-13s %6llu %9llu %8.1f %5.0f%% %5.0f%% %8.0fms %8.0fms %8.0fms %5u/%u",
+                  r.strategy.c_str(), static_cast<unsigned long long>(r.rejections_429),
+                  static_cast<unsigned long long>(r.completed), r.throughput_per_min,
+                  r.utilization * 100.0, r.idle_while_waiting * 100.0, r.wait_p50_ms, r.wait_p99_ms,
+                  r.wait_max_ms, r.max_upstream, s.cap);
     out << line;
     if (shared) {
       std::snprintf(line, sizeof line, "  %10llu %10llu",
@@ -64,7 +66,8 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
 void write_csv(std::ostream& out, const std::vector<Result>& rows) {
   out << "scenario,strategy,rejections_429,completed,throughput_per_min,utilization,"
          "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed,"
-         "interactive_wait_p50_ms,interactive_wait_p99_ms,batch_wait_p50_ms,batch_wait_p99_ms\n";
+         "interactive_wait_p50_ms,interactive_wait_p99_ms,batch_wait_p50_ms,batch_wait_p99_ms,"
+         "idle_while_waiting\n";
   for (const Result& r : rows) {
     out << r.scenario << "," << r.strategy << "," << r.rejections_429 << "," << r.completed << ","
         << fmt("%.2f", r.throughput_per_min) << "," << fmt("%.4f", r.utilization) << ","
@@ -72,7 +75,7 @@ void write_csv(std::ostream& out, const std::vector<Result>& rows) {
         << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "," << r.foreign_429s << ","
         << r.foreign_completed << "," << fmt("%.0f", r.by_class[1].p50_ms) << ","
         << fmt("%.0f", r.by_class[1].p99_ms) << "," << fmt("%.0f", r.by_class[0].p50_ms) << ","
-        << fmt("%.0f", r.by_class[0].p99_ms) << "\n";
+        << fmt("%.0f", r.by_class[0].p99_ms) << "," << fmt("%.4f", r.idle_while_waiting) << "\n";
   }
 }
 

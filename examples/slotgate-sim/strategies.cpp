@@ -226,7 +226,8 @@ class Slotgate : public Strategy {
   }
 
   // SLOTGATE_SIM_TRACE=1: what the limiter believed at each 429 (ours and the other clients');
-  // 2: at each grant from the queue too; 3: at each wake-up too.
+  // 2: at each grant from the queue too; 3: at each wake-up too; 4: also at the first event
+  // after each half second of virtual time.
   // Read once: it is asked on every grant, release and wake-up.
   static int trace_level() {
     static const int level = [] {
@@ -237,19 +238,19 @@ class Slotgate : public Strategy {
   }
   void trace(Engine& e, const char* what) const {
     const auto s = lim_.snapshot();
-    std::fprintf(stderr,
-                 "%8llu %s: held %u cooling %u queued %u lim %u gate %s %u | reading %u at %llu "
-                 "missing %u | cooldown %llu vis %llu (samples %llu/%llu) | foreign %u seen %u | "
-                 "H %u/%u peak %u | upstream %u | half %d probe %d paused %d\n",
-                 (unsigned long long)e.now(), what, s.held, s.cooling, s.queued, s.effective_limit,
-                 s.gate_open ? "open" : "budget", s.gate_budget, s.reading_sessions,
-                 (unsigned long long)s.reading_sampled_at, s.reading_missing,
-                 (unsigned long long)s.effective_cooldown,
-                 (unsigned long long)s.effective_visibility_lag,
-                 (unsigned long long)s.counters.release_lag_samples,
-                 (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign,
-                 s.foreign_seen, s.headroom_rejected, s.headroom_foreign, s.foreign_peak,
-                 e.upstream_soon(), s.half_open, s.probe_out, s.paused);
+    std::fprintf(
+        stderr,
+        "%8llu %s: held %u cooling %u queued %u lim %u gate %s %u | reading %u at %llu "
+        "missing %u | cooldown %llu vis %llu (samples %llu/%llu) | foreign %u seen %u | "
+        "H %u/%u peak %u | upstream %u | half %d probe %d paused %d | recovery %llu\n",
+        (unsigned long long)e.now(), what, s.held, s.cooling, s.queued, s.effective_limit,
+        s.gate_open ? "open" : "budget", s.gate_budget, s.reading_sessions,
+        (unsigned long long)s.reading_sampled_at, s.reading_missing,
+        (unsigned long long)s.effective_cooldown, (unsigned long long)s.effective_visibility_lag,
+        (unsigned long long)s.counters.release_lag_samples,
+        (unsigned long long)s.counters.visibility_lag_samples, s.headroom_foreign, s.foreign_seen,
+        s.headroom_rejected, s.headroom_foreign, s.foreign_peak, e.upstream_soon(), s.half_open,
+        s.probe_out, s.paused, (unsigned long long)s.headroom_recovery);
   }
 
  private:
@@ -272,6 +273,10 @@ class Slotgate : public Strategy {
         lane.pop_front();
       }
     }
+    if (trace_level() >= 4 && e.now() >= next_trace_) {
+      next_trace_ = e.now() + 500;
+      trace(e, "now");
+    }
     if (port_.refresh_requests() != seen_requests_) {
       seen_requests_ = port_.refresh_requests();
       fetch(e);
@@ -291,6 +296,7 @@ class Slotgate : public Strategy {
   bool fetching_ = false;
   bool wake_set_ = false;
   Tick wake_at_ = 0;
+  Tick next_trace_ = 0;  // SLOTGATE_SIM_TRACE=4: the next half-second line
 };
 
 class Oracle : public Strategy {

@@ -40,7 +40,7 @@ struct GateConfig {
 template <class Tick>
 struct HeadroomConfig {
   // The part of H due to rejections steps down by one after this long with demand and without
-  // a rejection. 0: never by itself.
+  // a rejection or another client's usage newly confirmed by readings. 0: never by itself.
   Tick recover_after = 0;
   // Neither part of H steps down by itself; only a manual limit change clears it. For
   // upstreams that punish probing.

@@ -102,6 +102,8 @@ TEST_P(Acceptance, OutputIsConsistent) {
     EXPECT_GT(res.completed, 0u);
     EXPECT_GE(res.utilization, 0.0);
     EXPECT_LE(res.utilization, 1.0);
+    EXPECT_GE(res.idle_while_waiting, 0.0);
+    EXPECT_LE(res.idle_while_waiting, 1.0);
     EXPECT_LE(res.wait_p50_ms, res.wait_p99_ms);
     EXPECT_LE(res.wait_p99_ms, res.wait_max_ms);
     EXPECT_EQ(res.rejected_at.size(), res.rejections_429);

@@ -39,6 +39,9 @@ TEST(UpstreamModel, HandComputedScheduleForASemaphore) {
   ASSERT_EQ(r.rejected_at.size(), 5u);
   EXPECT_EQ(r.rejected_at[0], 2000u);
   EXPECT_EQ(r.rejected_at[4], 10000u);
+  // Whenever agent 1 waited, agent 0's session (or its lag) filled the cap: it wastes capacity
+  // on 429s, never by leaving it idle.
+  EXPECT_DOUBLE_EQ(r.idle_while_waiting, 0.0);
 }
 
 TEST(UpstreamModel, TheOracleWaitsOutTheLag) {
@@ -51,6 +54,22 @@ TEST(UpstreamModel, TheOracleWaitsOutTheLag) {
   // Sessions: 1000-2000, 2500-3500, 4000-5000, 5500-6500, 7000-8000, 8500-9500.
   EXPECT_EQ(r.completed, 6u);
   EXPECT_DOUBLE_EQ(r.utilization, 0.6);
+  EXPECT_DOUBLE_EQ(r.idle_while_waiting, 0.0);  // it grants the instant the count drops
+}
+
+TEST(UpstreamModel, ACooldownLongerThanTheLagLeavesTheCapIdle) {
+  // No lag: the count drops the instant a session ends, but the 350 ms cooldown holds the slot.
+  // Agent 0 runs 1000-2000 while agent 1 waits; the slot is idle 2000-2350 with agent 1
+  // waiting, then agent 1 runs 2350-3350 while agent 0 (back at 3000) waits, and so on: six
+  // such gaps before 10000 (the seventh session, 9100-10100, is still running), 2100 ms of
+  // one slot's 10000.
+  Scenario s = lockstep();
+  s.lag_out = {0, 0};
+  auto st = make_strategy("cooldown");
+  const Result r = run(s, *st);
+  EXPECT_EQ(r.rejections_429, 0u);
+  EXPECT_EQ(r.completed, 6u);
+  EXPECT_DOUBLE_EQ(r.idle_while_waiting, 0.21);
 }
 
 TEST(UpstreamModel, APenaltyRefusesEverythingForAWhile) {

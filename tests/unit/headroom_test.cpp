@@ -143,6 +143,30 @@ TYPED_TEST(Headroom, RejectedHeadroomRecoversOneStepPerQuietPeriodWithDemand) {
   EXPECT_EQ(s.counters.headroom_steps_down, 2u);
 }
 
+// Another client's usage confirmed while a rejection step stands is what the step may stand
+// for arriving: the wait for the step's recovery starts over from there.
+TYPED_TEST(Headroom, AnotherClientArrivingRestartsTheRecoveryWait) {
+  this->configure(4, /*recover_after=*/1000, false, /*confirm=*/100);
+  const Permit p = this->take();
+  ASSERT_EQ(this->lim.release(p, this->now(), TestFixture::Out::rejected()), Status::kOk);
+  this->port.advance(100);  // the pause is over
+  const Permit probe = this->take();
+  ASSERT_EQ(this->lim.release(probe, this->now()), Status::kOk);
+  ASSERT_EQ(this->lim.snapshot().headroom_rejected, 1u);
+  this->port.advance(400);
+  this->reading(1);  // another client's session, 500 after the rejection
+  this->port.advance(100);
+  this->reading(1);  // confirmed: H_foreign rises, 600 after the rejection
+  ASSERT_EQ(this->lim.snapshot().headroom_foreign, 1u);
+  this->demand();
+  this->port.advance(500);  // 1100 after the rejection, 500 after the other client arrived
+  this->reading(2);
+  EXPECT_EQ(this->lim.snapshot().headroom_rejected, 1u);
+  this->port.advance(500);  // 1000 after it arrived
+  this->reading(2);
+  EXPECT_EQ(this->lim.snapshot().headroom_rejected, 0u);
+}
+
 // A rejection soon after a step down says the step came too soon: the next steps wait twice
 // as long, and a recovery time spent at H = 0 halves the wait again.
 TYPED_TEST(Headroom, RecoveryBacksOffWhenARejectionFollowsAStepDown) {

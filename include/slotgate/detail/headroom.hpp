@@ -2,7 +2,9 @@
 // limiter cannot see. L_eff = L - H without a usable reading; with one, L - H_rejected, since
 // the gate then counts the foreign sessions from the reading itself.
 //
-//   H_rejected  +1 per rejection episode; -1 per recovery time of demand without a rejection.
+//   H_rejected  +1 per rejection episode; -1 per recovery time of demand without a rejection
+//               or a rise of H_foreign (another client arriving is what such a step may stand
+//               for: the wait starts over).
 //               The recovery time starts at recover_after and backs off: an episode that begins
 //               within one recovery time of a step down doubles it (up to 16x), since the step
 //               was one too many; each recovery time spent with H_rejected at 0, with demand and
