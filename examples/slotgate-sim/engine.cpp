@@ -30,13 +30,13 @@ Tick Engine::draw(std::mt19937_64& rng, Range r) {
   return r.lo + rng() % (r.hi - r.lo + 1);
 }
 
-uint32_t Engine::cap_now() const {
-  const bool shrink = penalty_active_ && s_.penalty == Penalty::kShrink && now_ < penalty_until_;
+uint32_t Engine::cap_at(Tick t) const {
+  const bool shrink = penalty_active_ && s_.penalty == Penalty::kShrink && t < penalty_until_;
   return shrink && s_.cap > 1 ? s_.cap - 1 : s_.cap;
 }
 
-bool Engine::refusing() const {
-  return penalty_active_ && s_.penalty == Penalty::kRefuse && now_ < penalty_until_;
+bool Engine::refusing_at(Tick t) const {
+  return penalty_active_ && s_.penalty == Penalty::kRefuse && t < penalty_until_;
 }
 
 void Engine::grant(uint32_t agent) {
@@ -220,12 +220,18 @@ Result Engine::run() {
 }
 
 // Sessions granted and on their way, admitted and not yet counted, count as taken: the
-// capacity is spoken for.
+// capacity is spoken for. A penalty ends at its time, not at an event: the stretch is split there.
 void Engine::account_idle(Tick until) {
-  const uint32_t cap = cap_now();
+  if (waiting_ == 0) return;
   const uint32_t taken = upstream_soon();
-  if (waiting_ != 0 && !refusing() && taken < cap)
-    idle_integral_ += double(cap - taken) * double(until - now_);
+  Tick from = now_;
+  while (from < until) {
+    const bool ends = penalty_active_ && from < penalty_until_ && penalty_until_ < until;
+    const Tick to = ends ? penalty_until_ : until;
+    if (!refusing_at(from) && taken < cap_at(from))
+      idle_integral_ += double(cap_at(from) - taken) * double(to - from);
+    from = to;
+  }
 }
 
 void Engine::percentiles(std::vector<Tick> w, double& p50, double& p99, double& max) {

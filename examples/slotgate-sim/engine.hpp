@@ -98,10 +98,12 @@ class Engine {
   // Oracle only: sessions counted now, or admitted and about to be counted, or granted and
   // about to be sent; and the cap in force now.
   uint32_t upstream_soon() const { return counted_ + pending_in_ + grants_in_flight_; }
-  uint32_t cap_now() const;
-  bool refusing() const;
+  uint32_t cap_now() const { return cap_at(now_); }
+  bool refusing() const { return refusing_at(now_); }
 
  private:
+  uint32_t cap_at(Tick t) const;  // the penalty as it stands now, at time t
+  bool refusing_at(Tick t) const;
   enum class Ev : uint8_t {
     kCountDown,
     kCountUp,
