@@ -35,7 +35,9 @@ constexpr unsigned bits_for(unsigned long long max_value) noexcept {
   return n;
 }
 
-template <class Word, size_t MaxSlots, size_t QueueCapacity>
+// kGate: the port has a usage source. Without one the credit field is never moved from open,
+// and every look at it is a constant (its bits stay in the word, so the layout is one).
+template <class Word, size_t MaxSlots, size_t QueueCapacity, bool kGate = true>
 struct ControlWord {
   static constexpr unsigned kSlotBits = bits_for(MaxSlots);
   static constexpr unsigned kQueueBits = bits_for(QueueCapacity);
@@ -75,7 +77,9 @@ struct ControlWord {
 
   static constexpr Word lim(Word w) noexcept { return get(w, kLimShift, kSlotBits); }
   static constexpr Word queued(Word w) noexcept { return get(w, kQueuedShift, kQueueBits); }
-  static constexpr Word credit(Word w) noexcept { return get(w, kCreditShift, kCreditBits); }
+  static constexpr Word credit(Word w) noexcept {
+    return kGate ? get(w, kCreditShift, kCreditBits) : kCreditOpen;
+  }
   static constexpr bool closed(Word w) noexcept { return (w & kClosed) != 0; }
   static constexpr bool paused(Word w) noexcept { return (w & kPaused) != 0; }
   static constexpr bool token(Word w) noexcept { return (w & kToken) != 0; }

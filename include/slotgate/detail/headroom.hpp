@@ -52,19 +52,44 @@
 
 namespace slotgate::detail {
 
+// Foreign usage is tracked up to this many sessions (more is counted as this many).
+inline constexpr uint32_t kForeignLevels = 16;
+
+// What headroom keeps of foreign usage: its settings, H_foreign, the last reading's excess and
+// since when each level of it has been shown, whether some is confirmed and since when, and
+// how long it lasted and stayed away before. Nothing without a usage source.
+template <class Atomics, class Tick, class Counter, bool kForeign>
+struct ForeignUsage {
+  template <class T>
+  using atomic = typename Atomics::template atomic<T>;
+  ForeignUsage() noexcept {
+    for (auto& v : shown_since_) v.store(0, std::memory_order_relaxed);
+  }
+  atomic<Tick> confirm_{0}, hold_{0};
+  atomic<bool> track_foreign_{true};
+  atomic<uint32_t> h_foreign_{0};
+  atomic<Tick> shown_since_[kForeignLevels];
+  atomic<uint32_t> beyond_{0}, streak_{0}, last_seen_{0};
+  atomic<Tick> surely_at_{0};
+  atomic<bool> on_{false}, away_{false}, stale_{false};
+  atomic<uint32_t> peak_{0};
+  atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, on_for_{0};
+  LearnedDuration<Atomics, Tick, Counter> lifetime_, returns_;
+};
 template <class Atomics, class Tick, class Counter>
-class Headroom {
+struct ForeignUsage<Atomics, Tick, Counter, false> {};
+
+// kForeign: the port has a usage source. Without one no reading ever shows foreign usage, and
+// only H_rejected and its recovery are compiled in (ForeignUsage is then empty). The foreign
+// state lives in that dependent base, hence `this->` on it below.
+template <class Atomics, class Tick, class Counter, bool kForeign = true>
+class Headroom : ForeignUsage<Atomics, Tick, Counter, kForeign> {
   template <class T>
   using atomic = typename Atomics::template atomic<T>;
   using Tk = Ticks<Tick>;
 
  public:
-  // Foreign usage is tracked up to this many sessions (more is counted as this many).
-  static constexpr uint32_t kLevels = 16;
-
-  Headroom() noexcept {
-    for (auto& v : shown_since_) v.store(0, std::memory_order_relaxed);
-  }
+  static constexpr uint32_t kLevels = kForeignLevels;
 
   static bool valid(const HeadroomConfig<Tick>& h) noexcept {
     return Tk::valid_duration(h.recover_after) && Tk::valid_duration(h.foreign_hold) &&
@@ -74,16 +99,17 @@ class Headroom {
     // relaxed throughout: independent settings, read afresh by each decision.
     recover_after_.store(h.recover_after, std::memory_order_relaxed);
     sticky_.store(h.sticky, std::memory_order_relaxed);
-    track_foreign_.store(h.track_foreign, std::memory_order_relaxed);
-    confirm_.store(h.foreign_confirm, std::memory_order_relaxed);
-    hold_.store(h.foreign_hold, std::memory_order_relaxed);
+    if constexpr (kForeign) {
+      this->track_foreign_.store(h.track_foreign, std::memory_order_relaxed);
+      this->confirm_.store(h.foreign_confirm, std::memory_order_relaxed);
+      this->hold_.store(h.foreign_hold, std::memory_order_relaxed);
+    }
   }
 
   // H for limit L. Wait-free.
   uint32_t headroom(uint32_t limit) const noexcept {
     // relaxed x2: the caller publishes the result through a CAS on the control word.
-    const uint32_t h =
-        h_rejected_.load(std::memory_order_relaxed) + h_foreign_.load(std::memory_order_relaxed);
+    const uint32_t h = h_rejected_.load(std::memory_order_relaxed) + foreign();
     return below(h, limit);
   }
   // The slots held back: all of H without a usable reading, only the rejected part with one
@@ -95,11 +121,16 @@ class Headroom {
   }
   // The limit the gate compares readings against: L - H_rejected (at least 1). Wait-free.
   uint32_t gate_limit(uint32_t limit) const noexcept { return limit - held_back(true, limit); }
-  uint32_t foreign() const noexcept { return h_foreign_.load(std::memory_order_relaxed); }
+  uint32_t foreign() const noexcept {
+    if constexpr (kForeign)
+      return this->h_foreign_.load(std::memory_order_relaxed);
+    else
+      return 0;
+  }
   // How long foreign usage must show before it counts (a setting). Wait-free.
-  Tick confirm() const noexcept { return confirm_.load(std::memory_order_relaxed); }
+  Tick confirm() const noexcept { return this->confirm_.load(std::memory_order_relaxed); }
   // Sessions beyond ours in the last fresh reading (foreign, confirmed or not). Wait-free.
-  uint32_t beyond() const noexcept { return beyond_.load(std::memory_order_relaxed); }
+  uint32_t beyond() const noexcept { return this->beyond_.load(std::memory_order_relaxed); }
 
   // At most limit - 1: one slot is never held back (and a limit of 0 holds back nothing).
   static uint32_t below(uint32_t h, uint32_t limit) noexcept {
@@ -111,7 +142,7 @@ class Headroom {
     // relaxed throughout: the caller republishes the effective limit with a CAS.
     h_rejected_.store(0, std::memory_order_relaxed);
     unseen_steps_.store(0, std::memory_order_relaxed);
-    h_foreign_.store(0, std::memory_order_relaxed);
+    if constexpr (kForeign) this->h_foreign_.store(0, std::memory_order_relaxed);
     limit_before_.store(0, std::memory_order_relaxed);
     reason_.store(static_cast<uint8_t>(HeadroomReason::kNone), std::memory_order_relaxed);
     shift_.store(0, std::memory_order_relaxed);
@@ -162,61 +193,62 @@ class Headroom {
     // relaxed throughout: token-holder state.
     if (beyond > kLevels) beyond = kLevels;
     if (beyond_max > kLevels) beyond_max = kLevels;
-    beyond_.store(beyond, std::memory_order_relaxed);
-    // shown_since_[k-1], for k <= streak_: since when every reading has shown k, surely or,
-    // within `hidden` of one that did, possibly.
-    uint32_t kept = streak_.load(std::memory_order_relaxed);
+    this->beyond_.store(beyond, std::memory_order_relaxed);
+    // shown_since_[k-1], for k <= streak_: since when every reading has shown k, surely
+    // or, within `hidden` of one that did, possibly.
+    uint32_t kept = this->streak_.load(std::memory_order_relaxed);
     if (kept > beyond_max) kept = beyond_max;
     if (kept <= beyond)
-      surely_at_.store(now, std::memory_order_relaxed);
-    else if (!on_.load(std::memory_order_relaxed) ||
-             Tk::before(Tick(surely_at_.load(std::memory_order_relaxed) + hidden), now))
+      this->surely_at_.store(now, std::memory_order_relaxed);
+    else if (!this->on_.load(std::memory_order_relaxed) ||
+             Tk::before(Tick(this->surely_at_.load(std::memory_order_relaxed) + hidden), now))
       kept = beyond;
     for (uint32_t k = kept + 1; k <= beyond; ++k)
-      shown_since_[k - 1].store(now, std::memory_order_relaxed);
+      this->shown_since_[k - 1].store(now, std::memory_order_relaxed);
     const uint32_t streak = kept > beyond ? kept : beyond;
-    streak_.store(streak, std::memory_order_relaxed);
-    const Tick confirm = confirm_.load(std::memory_order_relaxed);
+    this->streak_.store(streak, std::memory_order_relaxed);
+    const Tick confirm = this->confirm_.load(std::memory_order_relaxed);
     uint32_t persistent = 0;
-    while (
-        persistent < streak &&
-        Tk::reached(Tick(shown_since_[persistent].load(std::memory_order_relaxed) + confirm), now))
+    while (persistent < streak &&
+           Tk::reached(
+               Tick(this->shown_since_[persistent].load(std::memory_order_relaxed) + confirm), now))
       ++persistent;
     // Usage that has come back before, seen again while it is expected back, is taken at once.
-    if (!on_.load(std::memory_order_relaxed) && expected_back(now)) persistent = beyond;
-    last_seen_.store(persistent, std::memory_order_relaxed);
+    if (!this->on_.load(std::memory_order_relaxed) && expected_back(now)) persistent = beyond;
+    this->last_seen_.store(persistent, std::memory_order_relaxed);
     // How long foreign usage lasts (from the first reading that confirms some to the one that
     // shows none) and how long it stays away before it comes back.
-    const bool was = on_.load(std::memory_order_relaxed);
+    const bool was = this->on_.load(std::memory_order_relaxed);
     if (persistent != 0 && !was) {
-      on_.store(true, std::memory_order_relaxed);
-      on_since_.store(now, std::memory_order_relaxed);
-      if (away_.load(std::memory_order_relaxed))
-        returns_.add(Tick(now - left_at_.load(std::memory_order_relaxed)), now, Tk::kMaxDuration,
-                     0);
-      peak_.store(persistent, std::memory_order_relaxed);
+      this->on_.store(true, std::memory_order_relaxed);
+      this->on_since_.store(now, std::memory_order_relaxed);
+      if (this->away_.load(std::memory_order_relaxed))
+        this->returns_.add(Tick(now - this->left_at_.load(std::memory_order_relaxed)), now,
+                           Tk::kMaxDuration, 0);
+      this->peak_.store(persistent, std::memory_order_relaxed);
     } else if (persistent == 0 && was) {
-      on_.store(false, std::memory_order_relaxed);
-      away_.store(true, std::memory_order_relaxed);
-      left_at_.store(now, std::memory_order_relaxed);
-      lifetime_.add(Tick(now - on_since_.load(std::memory_order_relaxed)), now, Tk::kMaxDuration,
-                    0);
-    } else if (persistent > peak_.load(std::memory_order_relaxed)) {
-      peak_.store(persistent, std::memory_order_relaxed);
+      this->on_.store(false, std::memory_order_relaxed);
+      this->away_.store(true, std::memory_order_relaxed);
+      this->left_at_.store(now, std::memory_order_relaxed);
+      this->lifetime_.add(Tick(now - this->on_since_.load(std::memory_order_relaxed)), now,
+                          Tk::kMaxDuration, 0);
+    } else if (persistent > this->peak_.load(std::memory_order_relaxed)) {
+      this->peak_.store(persistent, std::memory_order_relaxed);
     }
     // How long the usage under way had lasted at this reading: kept as a duration, not as the
     // reading's time, which the heartbeat may bring forward apart from on_since_.
-    on_for_.store(on_.load(std::memory_order_relaxed)
-                      ? Tick(now - on_since_.load(std::memory_order_relaxed))
-                      : Tick(0),
-                  std::memory_order_relaxed);
-    stale_.store(false, std::memory_order_relaxed);
-    if (!track_foreign_.load(std::memory_order_relaxed)) return persistent;
-    const uint32_t have = h_foreign_.load(std::memory_order_relaxed);
+    this->on_for_.store(this->on_.load(std::memory_order_relaxed)
+                            ? Tick(now - this->on_since_.load(std::memory_order_relaxed))
+                            : Tick(0),
+                        std::memory_order_relaxed);
+    this->stale_.store(false, std::memory_order_relaxed);
+    if (!this->track_foreign_.load(std::memory_order_relaxed)) return persistent;
+    const uint32_t have = this->h_foreign_.load(std::memory_order_relaxed);
     if (persistent == have) return persistent;
     if (sticky_.load(std::memory_order_relaxed) && persistent < have) return persistent;
     const uint32_t before = headroom(limit);
-    h_foreign_.store(persistent, std::memory_order_relaxed);  // only the token holder writes it
+    this->h_foreign_.store(persistent,
+                           std::memory_order_relaxed);  // only the token holder writes it
     if (persistent > have && headroom(limit) != before)
       note_raise(now, limit, before, HeadroomReason::kForeign);
     else if (persistent < have)
@@ -228,11 +260,11 @@ class Headroom {
   // at most limit - 1. Token holder; wait-free.
   uint32_t reserve(Tick now, uint32_t limit) const noexcept {
     // relaxed throughout: token-holder state.
-    if (!track_foreign_.load(std::memory_order_relaxed)) return 0;
+    if (!this->track_foreign_.load(std::memory_order_relaxed)) return 0;
     uint32_t r = 0;
     const uint32_t shown = beyond();
-    if (on_.load(std::memory_order_relaxed)) {
-      r = peak_.load(std::memory_order_relaxed);
+    if (this->on_.load(std::memory_order_relaxed)) {
+      r = this->peak_.load(std::memory_order_relaxed);
       if (r < shown) r = shown;
       r += 1;
     } else if (expected_back(now)) {
@@ -245,9 +277,9 @@ class Headroom {
   // Foreign usage that went away after coming back before, within how long it stayed away.
   bool expected_back(Tick now) const noexcept {
     // relaxed throughout: token-holder state.
-    if (!away_.load(std::memory_order_relaxed) || returns_.samples() == 0) return false;
-    const Tick back = returns_.estimate();
-    return !Tk::before(Tick(left_at_.load(std::memory_order_relaxed) + back + back / 4), now);
+    if (!this->away_.load(std::memory_order_relaxed) || this->returns_.samples() == 0) return false;
+    const Tick back = this->returns_.estimate();
+    return !Tk::before(Tick(this->left_at_.load(std::memory_order_relaxed) + back + back / 4), now);
   }
 
   // The room the gate keeps free beyond what a reading shows: the foreign reserve and the
@@ -295,17 +327,22 @@ class Headroom {
         fell = true;
       }
     }
-    const uint32_t f = h_foreign_.load(std::memory_order_relaxed);
-    if (!usable && f != 0) {
-      if (!stale_.load(std::memory_order_relaxed)) {  // readings just went stale: hold from here
-        stale_.store(true, std::memory_order_relaxed);
-        stale_since_.store(now, std::memory_order_relaxed);
-      } else if (Tk::reached(Tick(stale_since_.load(std::memory_order_relaxed) + hold_time()),
-                             now)) {
-        h_foreign_.store(f - 1, std::memory_order_relaxed);  // only the token holder writes it
-        stale_since_.store(now, std::memory_order_relaxed);
-        note_fall(now);
-        fell = true;
+    if constexpr (kForeign) {
+      const uint32_t f = foreign();
+      if (!usable && f != 0) {
+        if (!this->stale_.load(
+                std::memory_order_relaxed)) {  // readings just went stale: hold from here
+          this->stale_.store(true, std::memory_order_relaxed);
+          this->stale_since_.store(now, std::memory_order_relaxed);
+        } else if (Tk::reached(
+                       Tick(this->stale_since_.load(std::memory_order_relaxed) + hold_time()),
+                       now)) {
+          this->h_foreign_.store(f - 1,
+                                 std::memory_order_relaxed);  // only the token holder writes it
+          this->stale_since_.store(now, std::memory_order_relaxed);
+          note_fall(now);
+          fell = true;
+        }
       }
     }
     return fell;
@@ -318,11 +355,13 @@ class Headroom {
     HB::keep(since_, now);
     HB::keep(quiet_since_, now);
     HB::keep(stepped_down_at_, now);
-    HB::keep(surely_at_, now);
-    HB::keep(on_since_, now);
-    HB::keep(stale_since_, now);
-    HB::keep(left_at_, now);
-    for (auto& t : shown_since_) HB::keep(t, now);
+    if constexpr (kForeign) {
+      HB::keep(this->surely_at_, now);
+      HB::keep(this->on_since_, now);
+      HB::keep(this->stale_since_, now);
+      HB::keep(this->left_at_, now);
+      for (auto& t : this->shown_since_) HB::keep(t, now);
+    }
   }
 
   // When H may step down by itself: a recovery or a stale foreign step (the recovery time's
@@ -334,9 +373,9 @@ class Headroom {
     const Tick after = recovery_time();
     if (after != 0 && demand && h_rejected_.load(std::memory_order_relaxed) != 0)
       d.merge_after(Tick(quiet_since_.load(std::memory_order_relaxed) + after), now);
-    if (!usable && h_foreign_.load(std::memory_order_relaxed) != 0 &&
-        stale_.load(std::memory_order_relaxed))
-      d.merge_after(Tick(stale_since_.load(std::memory_order_relaxed) + hold_time()), now);
+    if constexpr (kForeign)
+      if (!usable && foreign() != 0 && this->stale_.load(std::memory_order_relaxed))
+        d.merge_after(Tick(this->stale_since_.load(std::memory_order_relaxed) + hold_time()), now);
     return d;
   }
 
@@ -345,17 +384,19 @@ class Headroom {
     // relaxed throughout: a statistic.
     s.headroom = headroom(limit);
     s.headroom_rejected = h_rejected_.load(std::memory_order_relaxed);
-    s.headroom_foreign = h_foreign_.load(std::memory_order_relaxed);
     s.headroom_reason = static_cast<HeadroomReason>(reason_.load(std::memory_order_relaxed));
     s.headroom_since = since_.load(std::memory_order_relaxed);
     s.limit_before_headroom = limit_before_.load(std::memory_order_relaxed);
-    s.foreign_seen = last_seen_.load(std::memory_order_relaxed);
-    s.foreign_peak = peak_.load(std::memory_order_relaxed);
-    s.foreign_away_for = returns_.estimate();
-    s.foreign_hold = hold_time();
     s.headroom_recovery = recovery_time();
     s.counters.headroom_steps_up = steps_up_.load(std::memory_order_relaxed);
     s.counters.headroom_steps_down = steps_down_.load(std::memory_order_relaxed);
+    if constexpr (kForeign) {
+      s.headroom_foreign = foreign();
+      s.foreign_seen = this->last_seen_.load(std::memory_order_relaxed);
+      s.foreign_peak = this->peak_.load(std::memory_order_relaxed);
+      s.foreign_away_for = this->returns_.estimate();
+      s.foreign_hold = hold_time();
+    }
   }
 
  private:
@@ -388,10 +429,11 @@ class Headroom {
   // the age of the one under way, or foreign_hold, whichever is longest.
   Tick hold_time() const noexcept {
     // relaxed throughout: token-holder state and a setting.
-    Tick t = hold_.load(std::memory_order_relaxed);
-    const Tick learned = lifetime_.estimate();
+    Tick t = this->hold_.load(std::memory_order_relaxed);
+    const Tick learned = this->lifetime_.estimate();
     if (t < learned) t = learned;
-    const Tick ongoing = on_for_.load(std::memory_order_relaxed);  // 0 while none is under way
+    const Tick ongoing =
+        this->on_for_.load(std::memory_order_relaxed);  // 0 while none is under way
     if (t < ongoing && Tk::valid_duration(ongoing)) t = ongoing;
     return t;
   }
@@ -409,7 +451,7 @@ class Headroom {
     since_.store(now, std::memory_order_relaxed);
     steps_down_.fetch_add(1, std::memory_order_relaxed);
     const uint32_t rest = h_rejected_.load(std::memory_order_relaxed);
-    const uint32_t foreign = h_foreign_.load(std::memory_order_relaxed);
+    const uint32_t foreign = this->foreign();
     if (rest == 0 && foreign == 0) limit_before_.store(0, std::memory_order_relaxed);
     reason_.store(static_cast<uint8_t>(rest != 0      ? HeadroomReason::kRejected
                                        : foreign != 0 ? HeadroomReason::kForeign
@@ -418,11 +460,10 @@ class Headroom {
   }
 
   // Settings.
-  atomic<Tick> recover_after_{0}, hold_{0};
-  atomic<bool> sticky_{false}, track_foreign_{true};
-  atomic<Tick> confirm_{0};
-  // The two parts and what snapshots say of them.
-  atomic<uint32_t> h_rejected_{0}, h_foreign_{0}, limit_before_{0};
+  atomic<Tick> recover_after_{0};
+  atomic<bool> sticky_{false};
+  // H_rejected and what snapshots say of H.
+  atomic<uint32_t> h_rejected_{0}, limit_before_{0};
   atomic<uint32_t> unseen_steps_{0};  // steps of H_rejected taken with no foreign in sight
   atomic<uint8_t> reason_{0};
   atomic<Tick> since_{0}, quiet_since_{0};
@@ -430,15 +471,6 @@ class Headroom {
   atomic<uint8_t> shift_{0};
   atomic<bool> stepped_down_{false};
   atomic<Tick> stepped_down_at_{0};
-  // Foreign usage: the last reading's excess and since when each level of it has been shown,
-  // whether some is confirmed and since when, and how long it lasted before.
-  atomic<Tick> shown_since_[kLevels];
-  atomic<uint32_t> beyond_{0}, streak_{0}, last_seen_{0};
-  atomic<Tick> surely_at_{0};
-  atomic<bool> on_{false}, away_{false}, stale_{false};
-  atomic<uint32_t> peak_{0};
-  atomic<Tick> on_since_{0}, stale_since_{0}, left_at_{0}, on_for_{0};
-  LearnedDuration<Atomics, Tick, Counter> lifetime_, returns_;
   atomic<Counter> steps_up_{0}, steps_down_{0};
 };
 

@@ -64,7 +64,7 @@ struct Parts {
   using outcome_type = Outcome<tick_type>;
   template <class T>
   using atomic = typename atomics::template atomic<T>;
-  using CW = ControlWord<word_type, MaxSlots, kQueueCapacity * Lanes>;
+  using CW = ControlWord<word_type, MaxSlots, kQueueCapacity * Lanes, kHasUsageSource>;
   using Tk = Ticks<tick_type>;
   using View = UpstreamView<Port, MaxSlots>;
   using Episodes = RejectionEpisodes<atomics, tick_type, counter_type>;

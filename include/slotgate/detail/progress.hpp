@@ -81,9 +81,10 @@ struct Progress {
     const bool waiters = CW::queued(c) != 0;
     const auto& gate = s.view.gate();
     const auto& room = s.view.headroom();
-    d.merge(gate.next_deadline(now, waiters, gate_closed || room.foreign() != 0));
-    if constexpr (P::kHasUsageSource)
+    if constexpr (P::kHasUsageSource) {
+      d.merge(gate.next_deadline(now, waiters, gate_closed || room.foreign() != 0));
       if (waiters && gate_closed && gate.usable(now)) d.merge(s.view.next_news(now, s.slots));
+    }
     d.merge(room.next_deadline(now, waiters || s.slots.taken() >= CW::lim(c), s.view.usable(now)));
     // A tick that wraps in service: a poll at least every heartbeat retires what has come due
     // before it is half the range old (see poll).

@@ -82,7 +82,8 @@ struct ReleasePath {
       s.view.headroom().file_rejection_step(now, s.adm.limit(), probe);
     if (s.view.headroom().step_up_for_rejection(now, s.adm.limit()))
       s.view.sync_limit(now, s.adm, s.slots);
-    if (was_open) s.view.lag().note_rejection(now, granted);
+    if constexpr (P::kHasUsageSource)
+      if (was_open) s.view.lag().note_rejection(now, granted);
     s.wake_poller();
   }
 };

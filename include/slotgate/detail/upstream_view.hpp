@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "slotgate/atomics.hpp"
 #include "slotgate/detail/headroom.hpp"
 #include "slotgate/detail/learned_lag.hpp"
@@ -44,8 +46,17 @@ class UpstreamView {
 
  public:
   using Gate = UsageGate<Atomics, Tick, Counter>;
-  using Room = Headroom<Atomics, Tick, Counter>;
+  using Room = Headroom<Atomics, Tick, Counter, kHasUsageSource>;
   using Lag = LearnedLag<Atomics, Tick, Counter>;
+  // Without a usage source there are no readings for a gate to judge or to learn lags from:
+  // both are left out, state and code (the gate is off), and H is H_rejected alone.
+  struct Absent {
+    template <class C>
+    void configure(const C&) noexcept {}
+    static constexpr bool enabled() noexcept { return false; }
+  };
+  using GatePart = std::conditional_t<kHasUsageSource, Gate, Absent>;
+  using LagPart = std::conditional_t<kHasUsageSource, Lag, Absent>;
 
   UpstreamView() noexcept {
     cooldown_.store(0, std::memory_order_relaxed);
@@ -68,26 +79,37 @@ class UpstreamView {
   void set_cooldown(Tick t) noexcept { cooldown_.store(t, std::memory_order_relaxed); }
   Tick cooldown_floor() const noexcept { return cooldown_.load(std::memory_order_relaxed); }
 
-  Gate& gate() noexcept { return gate_; }
-  const Gate& gate() const noexcept { return gate_; }
+  GatePart& gate() noexcept { return gate_; }
+  const GatePart& gate() const noexcept { return gate_; }
   Room& headroom() noexcept { return headroom_; }
   const Room& headroom() const noexcept { return headroom_; }
-  Lag& lag() noexcept { return lag_; }
+  LagPart& lag() noexcept { return lag_; }
 
   // ---- what releases and reclaims need (wait-free, any thread) ---------------------------------
 
   // The cooldown releases get: the floor or the learned release lag, whichever is longer.
-  Tick effective_cooldown() const noexcept { return lag_.release(cooldown_floor()); }
+  // Without a usage source nothing is learned (rejections alone cannot tell our lag from
+  // usage we cannot see), so the floor is the cooldown.
+  Tick effective_cooldown() const noexcept {
+    if constexpr (!kHasUsageSource)
+      return cooldown_floor();
+    else
+      return lag_.release(cooldown_floor());
+  }
   // How long the gate counts a session after its release, unless a reading dated after the
   // release covers it: the cooldown plus the tail, or, until the release lag is established
   // by evidence, the longest lag the limiter would believe. Nothing while the gate is off
   // (only the gate reads it).
   Tick counted_for(Tick cooldown) const noexcept {
-    if (!kHasUsageSource || !gate_.enabled()) return 0;
-    const Tick t = gate_.tail();
-    Tick d = Tk::valid_duration(Tick(cooldown + t)) ? Tick(cooldown + t) : Tk::kMaxDuration;
-    if (!lag_.release_established() && d < lag_.max_lag()) d = lag_.max_lag();
-    return d;
+    if constexpr (!kHasUsageSource) {
+      return 0;
+    } else {
+      if (!gate_.enabled()) return 0;
+      const Tick t = gate_.tail();
+      Tick d = Tk::valid_duration(Tick(cooldown + t)) ? Tick(cooldown + t) : Tk::kMaxDuration;
+      if (!lag_.release_established() && d < lag_.max_lag()) d = lag_.max_lag();
+      return d;
+    }
   }
   bool usable(Tick now) const noexcept {
     if constexpr (kHasUsageSource) return gate_.usable(now);
@@ -195,18 +217,24 @@ class UpstreamView {
   template <class Snap>
   __attribute__((always_inline)) void fill(Snap& s, uint32_t limit) const noexcept {
     headroom_.fill(s, limit);
-    gate_.fill(s);
     s.gate_room = room_.load(std::memory_order_relaxed);  // relaxed: a statistic
-    lag_.fill(s, cooldown_floor(), gate_.visibility_floor());
+    if constexpr (kHasUsageSource) {
+      gate_.fill(s);
+      lag_.fill(s, cooldown_floor(), gate_.visibility_floor());
+    } else {
+      s.effective_cooldown = cooldown_floor();
+    }
   }
 
  private:
   // The heartbeat's pass over what the granter keeps (detail/heartbeat.hpp). Token holder; out
   // of line, as it runs a few times a week.
   __attribute__((noinline)) void keep_in_range(Tick now) noexcept {
-    gate_.keep_in_range(now);
     headroom_.keep_in_range(now);
-    lag_.keep_in_range(now);
+    if constexpr (kHasUsageSource) {
+      gate_.keep_in_range(now);
+      lag_.keep_in_range(now);
+    }
   }
 
   // A usable reading was installed: compare it with our sessions when it was true (between its
@@ -261,9 +289,9 @@ class UpstreamView {
   atomic<Tick> cooldown_;
   atomic<uint32_t> room_;  // the room of the gate's last judgement, for snapshots
   HeartbeatClock<Atomics, Tick> beat_;
-  Gate gate_;
+  GatePart gate_;
   Room headroom_;
-  Lag lag_;
+  LagPart lag_;
 };
 
 }  // namespace slotgate::detail
