@@ -3,6 +3,8 @@
 // installed reading and learned lag must agree after every operation. The clock is 32-bit and
 // starts just below its wraparound. Configurations cover the gate with a tail, cached readings,
 // learned lags (memory 0: nothing forgotten, so the model keeps plain maxima) and backoff.
+// Some inputs also run on a limiter whose port has no usage source, against the model with no
+// gate and no learning, whatever the configuration asks: such a limiter compiles neither in.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -21,7 +23,8 @@ using slotgate::Ticket;
 using slotgate::TicketState;
 using Port = slotgate::sim::Port<uint32_t, uint32_t>;  // with a scripted usage source
 using L1 = slotgate::Limiter<Port, 4, 4>;
-using L3 = slotgate::Limiter<Port, 4, 4, 3>;  // three lanes
+using L3 = slotgate::Limiter<Port, 4, 4, 3>;                                       // three lanes
+using L0 = slotgate::Limiter<slotgate::sim::BasicPort<uint32_t, uint32_t>, 4, 4>;  // no source
 using reference::Model;
 using reference::TState;
 
@@ -52,7 +55,8 @@ Status status_of(Model::Admit a) {
 
 template <class L>
 struct Run {
-  Port port{0xFFFFFFFFu - 3000u};
+  static constexpr bool kSource = slotgate::HasUsageSource<typename L::port_type>::value;
+  typename L::port_type port{0xFFFFFFFFu - 3000u};
   L lim{port};
   Model m;
   struct Held {
@@ -278,11 +282,13 @@ struct Run {
   // The usage source has a new reading (sessions, sampled `ago` ticks back, or ahead when
   // negative); with `take_in`, a poll takes it in, else the next operation meets it.
   void usage(uint32_t sessions, int ago, bool take_in) {
-    port.set_usage(sessions, now() - uint32_t(ago));
-    m.port_has = true;
-    m.port_sessions = sessions;
-    m.port_at = now() - uint32_t(ago);
-    m.port_version += 2;
+    if constexpr (kSource) {
+      port.set_usage(sessions, now() - uint32_t(ago));
+      m.port_has = true;
+      m.port_sessions = sessions;
+      m.port_at = now() - uint32_t(ago);
+      m.port_version += 2;
+    }  // else there is nowhere for a reading to come from: the poll alone
     if (take_in) poll();
   }
 
@@ -419,12 +425,12 @@ void drive(const uint8_t* data, size_t size) {
   m.max_hold = c.max_hold;
   m.default_pause = c.default_pause;
   m.max_pause = c.max_pause;
-  m.max_age = c.gate.max_age;
-  m.lag = c.gate.visibility_lag;
+  m.max_age = Run<L>::kSource ? c.gate.max_age : 0;
+  m.lag = Run<L>::kSource ? c.gate.visibility_lag : 0;
   m.tail = c.gate.tail;
   m.staleness = c.gate.staleness;
   m.max_plausible = c.gate.max_plausible_sessions;
-  m.max_lag = c.learn.max_lag;
+  m.max_lag = Run<L>::kSource ? c.learn.max_lag : 0;
   m.confirm = c.headroom.foreign_confirm;
   m.published_lim = m.lim();
   m.set_lanes(uint32_t(L::kLanes));
@@ -524,5 +530,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     drive<L3>(data, size);
   else
     drive<L1>(data, size);
+  if (byte_at(data, size, 8) & 0x40) drive<L0>(data, size);
   return 0;
 }

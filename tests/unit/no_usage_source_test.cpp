@@ -123,5 +123,27 @@ TYPED_TEST(NoUsageSource, TheCooldownStaysTheConfiguredOne) {
   EXPECT_EQ(s.headroom_rejected, 1u);
 }
 
+// The granter frees records whose cooldown has ended whenever it looks, as it does with a
+// usage source, not only when a grant needs one (here none can be made: grants are paused).
+TYPED_TEST(NoUsageSource, TheGranterFreesEndedCooldownsWhenItLooks) {
+  this->configure(10);
+  const Permit a = this->take();
+  const Permit b = this->take();
+  ASSERT_EQ(this->lim.release(b, this->now()), Status::kOk);
+  ASSERT_EQ(this->lim.pause_for(1000, this->now()), Status::kOk);
+  this->port.advance(20);                       // b's cooldown is over
+  ASSERT_EQ(this->lim.snapshot().cooling, 1u);  // nobody has looked yet
+  Ticket waiter;
+  ASSERT_EQ(this->lim.enqueue(this->now(), waiter), Status::kOk);  // the granter looks
+  const auto s = this->lim.snapshot();
+  EXPECT_EQ(s.cooling, 0u);
+  EXPECT_EQ(s.held, 1u);
+  EXPECT_EQ(this->lim.state(waiter), TicketState::kWaiting);  // paused
+  this->lim.resume();
+  this->lim.poll(this->now());
+  EXPECT_EQ(this->lim.state(waiter), TicketState::kGranted);
+  ASSERT_EQ(this->lim.release(a, this->now()), Status::kOk);
+}
+
 }  // namespace
 }  // namespace slotgate::test

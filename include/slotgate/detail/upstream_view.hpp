@@ -156,9 +156,9 @@ class UpstreamView {
     // Demand is a heuristic for recovery.
     const auto c = adm.word();
     headroom_.maybe_recover(now, CW::queued(c) != 0 || slots.taken() >= CW::lim(c), usable(now));
-    sync_limit(now, adm, slots);  // a reading, its age or a recovery may have moved H
+    sync_limit(now, adm, slots);              // a reading, its age or a recovery may have moved H
+    slots.reclaim_cooled(now, covered(now));  // we grant into them next, if anyone waits
     if constexpr (kHasUsageSource) {
-      slots.reclaim_cooled(now, covered(now));  // we grant into them next, if anyone waits
       update_credit(now, adm, slots);
       gate_.publish_judged(version, has, r);
       request_refresh_if_held(now, false, port, adm, slots);
