@@ -43,7 +43,8 @@
 //   static constexpr bool kNotifyInterruptSafe = ...;  // notify*() may run in an interrupt
 //   static constexpr bool kNotifyLockFree = ...;       // notify*() takes no lock
 //
-// and, optionally, a usage source (both or neither; the gate is compiled in only with them):
+// and, optionally, a usage source (both or neither; the usage gate, the learned lags and
+// headroom's foreign part are compiled in only with them, state and code):
 //   bool read_usage(UsageReading<tick_type>& out) noexcept;  // the latest cached reading, or
 //                                             // false for none; never waits for I/O
 //   void request_usage_refresh() noexcept;    // start a fetch in the background if none runs;
