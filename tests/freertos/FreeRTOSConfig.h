@@ -64,6 +64,7 @@
 #define INCLUDE_vTaskDelay 1
 #define INCLUDE_xTaskGetCurrentTaskHandle 1
 #define INCLUDE_xTaskGetSchedulerState 1
+#define INCLUDE_uxTaskGetStackHighWaterMark 1 /* the controller reports its stack margin */
 
 #ifdef __cplusplus
 extern "C" {
