@@ -79,9 +79,9 @@ struct Progress {
     if (CW::paused(c)) d.merge_after(s.adm.pause_end(), now);
     const bool gate_closed = !CW::gate_open(c) && CW::credit(c) == 0;
     const bool waiters = CW::queued(c) != 0;
-    const auto& gate = s.view.gate();
     const auto& room = s.view.headroom();
     if constexpr (P::kHasUsageSource) {
+      const auto& gate = s.view.gate();
       d.merge(gate.next_deadline(now, waiters, gate_closed || room.foreign() != 0));
       if (waiters && gate_closed && gate.usable(now)) d.merge(s.view.next_news(now, s.slots));
     }

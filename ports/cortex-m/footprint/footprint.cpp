@@ -16,20 +16,23 @@
 
 #include "footprint_image.hpp"
 
-extern "C" {
-volatile uint32_t g_sink;
-
 #ifdef SLOTGATE_FOOTPRINT_USAGE
-}  // extern "C"
-// The cortex-m port with a usage source: readings a task or an interrupt writes into a cell.
+// The cortex-m port with a usage source: readings a task or an interrupt writes into a cell,
+// and a flag the feeder watches for a refresh.
 class UsagePort : public slotgate::cortex_m::Port {
  public:
   bool read_usage(slotgate::UsageReading<uint32_t>& out) noexcept { return cell.read(out); }
   uint32_t usage_version() const noexcept { return cell.version(); }
-  void request_usage_refresh() noexcept { g_sink = 1; }
+  void request_usage_refresh() noexcept { refresh_asked = true; }
   slotgate::UsageCell<uint32_t, slotgate::cortex_m::Atomics> cell;
+  volatile bool refresh_asked = false;
 };
+#endif
+
 extern "C" {
+volatile uint32_t g_sink;
+
+#ifdef SLOTGATE_FOOTPRINT_USAGE
 UsagePort g_port;
 slotgate::Limiter<UsagePort, 8, 16> g_limiter(g_port);
 #elif !defined(SLOTGATE_BASELINE)
