@@ -13,6 +13,7 @@
 // In its own file (icount_queue.cpp): more code here changes what the compiler inlines into
 // the loops above, and so their counts.
 void run_queue_handoffs();
+void run_basic_port();
 
 namespace {
 constexpr int kOps = 10000;
@@ -135,6 +136,7 @@ int main() {
   icount_ring_slotgate(ring);
   icount_ring_vyukov(vy);
   run_queue_handoffs();
+  run_basic_port();
   std::printf("ops_per_function %d\n", kOps);
   return 0;
 }

@@ -46,7 +46,7 @@ def main():
     floor = get("floor/cas_pair")
     for name in ["floor/fetch_add_pair", "floor/cas_pair", "floor/checked_pair",
                  "floor/stamped_pair", "floor/protocol_pair",
-                 "slotgate/try_acquire_release",
+                 "slotgate/try_acquire_release", "slotgate/try_acquire_release_basic_port",
                  "slotgate/try_acquire_release_cooldown", "slotgate/try_acquire_release_gated",
                  "std_counting_semaphore/try_acquire_release", "posix_sem/try_acquire_release",
                  "mutex_condvar_semaphore/try_acquire_release"]:
@@ -143,6 +143,11 @@ def main():
     if sg and std_sem:
         goal(f"uncontended slotgate <= 1.0x std_counting_semaphore "
              f"({ns(sg) / ns(std_sem):.2f}x)", ns(sg) <= ns(std_sem))
+        basic = get("slotgate/try_acquire_release_basic_port")
+        if basic:
+            goal(f"uncontended slotgate on a port without a usage source (posix BasicPort) <= 1.0x "
+                 f"std_counting_semaphore ({ns(basic) / ns(std_sem):.2f}x)",
+                 ns(basic) <= ns(std_sem))
         for fl in ["floor/checked_pair", "floor/stamped_pair", "floor/protocol_pair"]:
             f = get(fl)
             if f:

@@ -10,7 +10,9 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using Port = slotgate::posix::Port;
+// No usage endpoint here: the port without a usage source, so the limiter compiles out the usage
+// gate and what only readings feed (slotgate::posix::Port takes one; see usage_gate.cpp).
+using Port = slotgate::posix::BasicPort;
 using Limiter = slotgate::Limiter<Port, /*MaxSlots=*/8, /*MaxWaiters=*/32>;
 
 int main() {

@@ -30,7 +30,8 @@ struct Result {
   std::atomic<uint64_t> granted{0}, timed_out{0};
 };
 
-void run(L& lim, uint32_t limit, int threads, int rounds, Result& r) {
+template <class Lim>
+void run(Lim& lim, uint32_t limit, int threads, int rounds, Result& r) {
   std::atomic<uint32_t> held{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
@@ -58,7 +59,8 @@ void run(L& lim, uint32_t limit, int threads, int rounds, Result& r) {
   for (auto& th : pool) th.join();
 }
 
-void check_end(L& lim, Port& port, const Result& r) {
+template <class Lim, class P>
+void check_end(Lim& lim, P& port, const Result& r) {
   EXPECT_EQ(r.over_limit.load(), 0) << "held permits exceeded the limit";
   EXPECT_EQ(r.lost.load(), 0) << "a patient acquire timed out: a wake-up was lost";
   EXPECT_GT(r.granted.load(), 0u);
@@ -74,6 +76,18 @@ TEST(BlockingStress, NoWakeUpIsLostHandingOff) {
   Port port;
   L lim{port};
   L::config_type c;
+  c.limit = 2;
+  ASSERT_EQ(lim.configure(c), Status::kOk);
+  Result r;
+  run(lim, 2, 8, stress_rounds(100000) / 50, r);
+  check_end(lim, port, r);
+}
+
+// The same on the port without a usage source (the gate compiled out of the limiter).
+TEST(BlockingStress, NoWakeUpIsLostHandingOffOnTheBasicPort) {
+  posix::BasicPort port;
+  Limiter<posix::BasicPort, 8, 32> lim{port};
+  Limiter<posix::BasicPort, 8, 32>::config_type c;
   c.limit = 2;
   ASSERT_EQ(lim.configure(c), Status::kOk);
   Result r;

@@ -35,64 +35,74 @@ struct OneSlot : ::testing::Test {
     ASSERT_EQ(lim.configure(c), Status::kOk);
   }
 };
-using PosixLimiter = OneSlot<Port>;
+// The tests below on both posix ports: with a usage source (the gate compiled in, no source
+// attached) and without one (BasicPort: the gate compiled out).
+template <class P>
+using PosixLimiter = OneSlot<P>;
+using PosixPorts = ::testing::Types<Port, BasicPort>;
+TYPED_TEST_SUITE(PosixLimiter, PosixPorts);
+static_assert(HasUsageSource<Port>::value && !HasUsageSource<BasicPort>::value,
+              "posix: Port takes a usage source, BasicPort has none");
+static_assert(
+    sizeof(Limiter<BasicPort, 4, 8>) < sizeof(Limiter<Port, 4, 8>),
+    "a limiter on BasicPort compiles out the gate, the learned lags and foreign headroom");
 
-TEST_F(PosixLimiter, AcquireTakesAFreeSlotWithoutWaiting) {
+TYPED_TEST(PosixLimiter, AcquireTakesAFreeSlotWithoutWaiting) {
   Permit p;
-  ASSERT_EQ(acquire_for(lim, 10s, p), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 10s, p), Status::kOk);
   EXPECT_TRUE(p.valid());
-  EXPECT_EQ(lim.release(p, Port::now()), Status::kOk);
+  EXPECT_EQ(this->lim.release(p, Port::now()), Status::kOk);
 }
 
-TEST_F(PosixLimiter, AcquireTimesOutWhenNothingIsReleased) {
+TYPED_TEST(PosixLimiter, AcquireTimesOutWhenNothingIsReleased) {
   Permit held;
-  ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, held), Status::kOk);
   Permit p;
-  EXPECT_EQ(acquire_for(lim, 20ms, p), Status::kTimedOut);
+  EXPECT_EQ(acquire_for(this->lim, 20ms, p), Status::kTimedOut);
   EXPECT_FALSE(p.valid());
-  const auto s = lim.snapshot();
+  const auto s = this->lim.snapshot();
   EXPECT_EQ(s.counters.timed_out, 1u);
   EXPECT_EQ(s.tickets_outstanding, 0u);
   EXPECT_EQ(s.queued, 0u);
 }
 
-TEST_F(PosixLimiter, ReleaseHandsTheSlotToABlockedThread) {
+TYPED_TEST(PosixLimiter, ReleaseHandsTheSlotToABlockedThread) {
   Permit held;
-  ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, held), Status::kOk);
   std::atomic<bool> got{false};
   Status waited = Status::kPending;
   std::thread waiter([&] {
     Permit p;
-    waited = acquire(lim, p);  // no timeout: only the release below can end this
+    waited = acquire(this->lim, p);  // no timeout: only the release below can end this
     got = true;
-    lim.release(p, Port::now());
+    this->lim.release(p, Port::now());
   });
   // Release only once the waiter is queued, so the hand-off (not the fast path) is tested.
-  while (lim.snapshot().queued == 0) std::this_thread::yield();
+  while (this->lim.snapshot().queued == 0) std::this_thread::yield();
   EXPECT_FALSE(got.load());
-  ASSERT_EQ(lim.release(held, Port::now()), Status::kOk);
+  ASSERT_EQ(this->lim.release(held, Port::now()), Status::kOk);
   waiter.join();
   EXPECT_EQ(waited, Status::kOk);
-  EXPECT_EQ(lim.snapshot().counters.from_queue, 1u);
+  EXPECT_EQ(this->lim.snapshot().counters.from_queue, 1u);
 }
 
 // "You are queued": on_queued runs once, in the caller's thread, before it waits; a grant at
 // once, a refusal at once, and a wait that times out are told accordingly.
-TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
+TYPED_TEST(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
   Permit held;
   int at_once = 0;
-  ASSERT_EQ(acquire_for(lim, 1s, held, [&] { ++at_once; }), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, held, [&] { ++at_once; }), Status::kOk);
   EXPECT_EQ(at_once, 0) << "granted at once: never queued";
   std::atomic<int> told{0};
   std::atomic<bool> waiting{false};
   std::thread::id told_in;
   Status waited = Status::kPending;
   std::thread waiter([&] {
-    PermitGuard<L> g;
-    waited = acquire_for(lim, 30s, g, [&] {
+    PermitGuard<typename TestFixture::Lim> g;
+    waited = acquire_for(this->lim, 30s, g, [&] {
       ++told;
       told_in = std::this_thread::get_id();
-      EXPECT_EQ(lim.snapshot().queued, 1u) << "told once its ticket is queued";
+      EXPECT_EQ(this->lim.snapshot().queued, 1u) << "told once its ticket is queued";
       waiting = true;
     });
     EXPECT_EQ(std::this_thread::get_id(), told_in);
@@ -103,19 +113,19 @@ TEST_F(PosixLimiter, OnQueuedRunsOnceWhenTheCallerWaits) {
   const auto give_up = std::chrono::steady_clock::now() + 20s;
   while (!waiting && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
   EXPECT_TRUE(waiting.load());
-  EXPECT_EQ(lim.release(held, Port::now()), Status::kOk);
+  EXPECT_EQ(this->lim.release(held, Port::now()), Status::kOk);
   waiter.join();
   EXPECT_EQ(waited, Status::kOk);
   EXPECT_EQ(told, 1);
 
-  ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, held), Status::kOk);
   int timed_out = 0;
   Permit p;
-  EXPECT_EQ(acquire_for(lim, 20ms, p, [&] { ++timed_out; }), Status::kTimedOut);
+  EXPECT_EQ(acquire_for(this->lim, 20ms, p, [&] { ++timed_out; }), Status::kTimedOut);
   EXPECT_EQ(timed_out, 1) << "it was queued, then timed out";
-  lim.close();
+  this->lim.close();
   int closed = 0;
-  EXPECT_EQ(acquire_for(lim, 1s, p, [&] { ++closed; }), Status::kClosed);
+  EXPECT_EQ(acquire_for(this->lim, 1s, p, [&] { ++closed; }), Status::kClosed);
   EXPECT_EQ(closed, 0) << "refused at once: never queued";
 }
 
@@ -154,56 +164,57 @@ TEST(PosixLanes, BlockedThreadsAreGrantedHighestLaneFirst) {
   EXPECT_EQ(acquire_for(lanes, 1s, p, Lane(2)), Status::kInvalidArgument);
 }
 
-TEST_F(PosixLimiter, CloseWakesABlockedThread) {
+TYPED_TEST(PosixLimiter, CloseWakesABlockedThread) {
   Permit held;
-  ASSERT_EQ(acquire_for(lim, 1s, held), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, held), Status::kOk);
   Status waited = Status::kPending;
   std::thread waiter([&] {
     Permit p;
-    waited = acquire(lim, p);
+    waited = acquire(this->lim, p);
   });
-  while (lim.snapshot().queued == 0) std::this_thread::yield();
-  lim.close();
+  while (this->lim.snapshot().queued == 0) std::this_thread::yield();
+  this->lim.close();
   waiter.join();
   EXPECT_EQ(waited, Status::kClosed);
-  EXPECT_EQ(lim.snapshot().tickets_outstanding, 0u);
+  EXPECT_EQ(this->lim.snapshot().tickets_outstanding, 0u);
 }
 
-TEST_F(PosixLimiter, CooldownEndIsWaitedForWithoutAnyOtherEvent) {
-  L::config_type c;
+TYPED_TEST(PosixLimiter, CooldownEndIsWaitedForWithoutAnyOtherEvent) {
+  typename TestFixture::Lim::config_type c;
   c.limit = 1;
   c.cooldown = Port::from_ms(30);
-  ASSERT_EQ(lim.configure(c), Status::kOk);
+  ASSERT_EQ(this->lim.configure(c), Status::kOk);
   Permit p;
-  ASSERT_EQ(acquire_for(lim, 1s, p), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 1s, p), Status::kOk);
   const auto released_at = Port::now();
-  ASSERT_EQ(lim.release(p, released_at), Status::kOk);
+  ASSERT_EQ(this->lim.release(p, released_at), Status::kOk);
   // Nobody else acts: the waiter must wake at the cooldown's end by itself.
-  ASSERT_EQ(acquire_for(lim, 5s, p), Status::kOk);
+  ASSERT_EQ(acquire_for(this->lim, 5s, p), Status::kOk);
   EXPECT_GE(Port::now() - released_at, Port::from_ms(30));
-  EXPECT_EQ(lim.release(p, Port::now()), Status::kOk);
+  EXPECT_EQ(this->lim.release(p, Port::now()), Status::kOk);
 }
 
-TEST_F(PosixLimiter, GuardReleasesOnScopeExit) {
+TYPED_TEST(PosixLimiter, GuardReleasesOnScopeExit) {
   {
-    PermitGuard<L> g;
-    ASSERT_EQ(acquire_for(lim, 1s, g), Status::kOk);
+    PermitGuard<typename TestFixture::Lim> g;
+    ASSERT_EQ(acquire_for(this->lim, 1s, g), Status::kOk);
     EXPECT_TRUE(g.holds());
-    EXPECT_EQ(lim.snapshot().held, 1u);
+    EXPECT_EQ(this->lim.snapshot().held, 1u);
   }
-  EXPECT_EQ(lim.snapshot().held, 0u);
-  EXPECT_EQ(lim.snapshot().counters.released, 1u);
+  EXPECT_EQ(this->lim.snapshot().held, 0u);
+  EXPECT_EQ(this->lim.snapshot().counters.released, 1u);
 }
 
-TEST_F(PosixLimiter, GuardReleasesOnceWithAnOutcome) {
-  PermitGuard<L> g;
-  ASSERT_EQ(acquire_for(lim, 1s, g), Status::kOk);
-  PermitGuard<L> moved = std::move(g);
+TYPED_TEST(PosixLimiter, GuardReleasesOnceWithAnOutcome) {
+  PermitGuard<typename TestFixture::Lim> g;
+  ASSERT_EQ(acquire_for(this->lim, 1s, g), Status::kOk);
+  PermitGuard<typename TestFixture::Lim> moved = std::move(g);
   EXPECT_FALSE(g.holds());
-  EXPECT_EQ(moved.release(L::outcome_type::rejected_retry_after(Port::from_ms(1))), Status::kOk);
+  EXPECT_EQ(moved.release(TestFixture::Lim::outcome_type::rejected_retry_after(Port::from_ms(1))),
+            Status::kOk);
   EXPECT_EQ(moved.release(), Status::kInvalidPermit);
-  EXPECT_EQ(lim.snapshot().counters.rejected_by_upstream, 1u);
-  EXPECT_EQ(lim.snapshot().counters.released, 1u);
+  EXPECT_EQ(this->lim.snapshot().counters.rejected_by_upstream, 1u);
+  EXPECT_EQ(this->lim.snapshot().counters.released, 1u);
 }
 
 // 64 threads park on one slot. One release must wake one thread, the head of the queue: the

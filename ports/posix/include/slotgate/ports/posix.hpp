@@ -1,6 +1,10 @@
 // The `posix` port: CLOCK_MONOTONIC in nanoseconds, and a parking spot per waiter (Linux).
 //
-//   slotgate::posix::Port                the port type (64-bit ticks and control word)
+//   slotgate::posix::Port                the port type (64-bit ticks and control word), with
+//                                        a usage source attached at run time
+//   slotgate::posix::BasicPort           the same without a usage source: a limiter on it
+//                                        compiles out the usage gate, the learned lags and
+//                                        headroom's foreign part (smaller, a shorter fast path)
 //   UsagePoller                          turns a blocking usage fetch into the port's
 //                                        nonblocking usage source (posix_usage.hpp)
 //   acquire_for(limiter, timeout, permit)  the core's blocking acquire (slotgate/acquire.hpp)
@@ -39,7 +43,8 @@ namespace slotgate::posix {
 // A cached usage reading, kept fresh on request by whoever implements it (UsagePoller).
 using UsageSource = slotgate::UsageSource<uint64_t>;
 
-class Port {
+// Clock, wake-ups and the wait contract; no usage source (Port adds one).
+class BasicPort {
  public:
   using tick_type = uint64_t;  // nanoseconds of CLOCK_MONOTONIC
   using word_type = uint64_t;
@@ -58,9 +63,9 @@ class Port {
   // threads runnable than there are cores, and the queue then never empties.
   static constexpr int kAcquireSpins = 256;
 
-  Port() noexcept = default;
-  Port(const Port&) = delete;
-  Port& operator=(const Port&) = delete;
+  BasicPort() noexcept = default;
+  BasicPort(const BasicPort&) = delete;
+  BasicPort& operator=(const BasicPort&) = delete;
 
   // CLOCK_MONOTONIC in ns. Wait-free (a vDSO call), not for signal handlers.
   static tick_type now() noexcept {
@@ -182,35 +187,6 @@ class Port {
     return woken_.load(std::memory_order_relaxed);
   }
 
-  // ---- the usage source ----------------------------------------------------------------------
-
-  // Give the port a usage source (nullptr: none; the limiter then runs on cooldown alone). The
-  // port keeps every source it was given until it is destroyed itself, so a limiter on this
-  // port can never read a source that is gone (a source replaced or detached stays idle until
-  // then). Takes a mutex: not for interrupt or signal handlers.
-  void attach_usage(std::shared_ptr<UsageSource> source) {
-    {
-      std::lock_guard<std::mutex> lock(kept_mu_);
-      if (source) kept_.push_back(source);
-    }
-    usage_.store(source.get(), std::memory_order_release);  // pairs with the acquire in read_usage
-  }
-  // The port contract's usage source: nonblocking. The virtual call is off the fast path: the
-  // limiter consults it only when it judges the gate.
-  bool read_usage(UsageReading<tick_type>& out) noexcept {
-    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
-    return s != nullptr && s->read(out);
-  }
-  // One load behind the source: lets the fast path see a new reading cheaply.
-  uint32_t usage_version() const noexcept {
-    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
-    return s != nullptr ? s->version() : 0;
-  }
-  void request_usage_refresh() noexcept {
-    UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
-    if (s != nullptr) s->request_refresh();
-  }
-
  private:
   static constexpr uint32_t kNoPoller = 0xFFFFFFFFu;
 
@@ -279,8 +255,44 @@ class Port {
   std::atomic<uint32_t> sleeping_{0};
   std::atomic<uint64_t> wake_calls_{0};
   std::atomic<uint64_t> woken_{0};
+};
+
+// The posix port with a usage source (a UsagePoller, or any UsageSource): the limiter's usage
+// gate, learned lags and foreign headroom are compiled in, and run on cooldown alone until a
+// source is attached.
+class Port : public BasicPort {
+ public:
+  // Give the port a usage source (nullptr: none; the limiter then runs on cooldown alone). The
+  // port keeps every source it was given until it is destroyed itself, so a limiter on this
+  // port can never read a source that is gone (a source replaced or detached stays idle until
+  // then). Takes a mutex: not for interrupt or signal handlers.
+  void attach_usage(std::shared_ptr<UsageSource> source) {
+    {
+      std::lock_guard<std::mutex> lock(kept_mu_);
+      if (source) kept_.push_back(source);
+    }
+    usage_.store(source.get(), std::memory_order_release);  // pairs with the acquire in read_usage
+  }
+  // The port contract's usage source: nonblocking. The virtual call is off the fast path: the
+  // limiter consults it only when it judges the gate.
+  bool read_usage(UsageReading<tick_type>& out) noexcept {
+    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    return s != nullptr && s->read(out);
+  }
+  // One load behind the source: lets the fast path see a new reading cheaply.
+  uint32_t usage_version() const noexcept {
+    const UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    return s != nullptr ? s->version() : 0;
+  }
+  void request_usage_refresh() noexcept {
+    UsageSource* s = usage_.load(std::memory_order_acquire);  // pairs with attach_usage
+    if (s != nullptr) s->request_refresh();
+  }
+
+ private:
   std::atomic<UsageSource*> usage_{nullptr};
-  // Last: destroyed first, so a source's thread finds the rest of the port alive as it stops.
+  // Destroyed before the base, so a source's thread finds the rest of the port alive as it
+  // stops.
   std::mutex kept_mu_;
   std::vector<std::shared_ptr<UsageSource>> kept_;
 };
