@@ -3,7 +3,7 @@
 // changes what the compiler inlines into that file's loops, and so their times.
 #include <benchmark/benchmark.h>
 
-#include "../tests/support/allocation_hook.hpp"
+#include "allocation_probe.hpp"
 #include "subjects.hpp"
 
 namespace bench {
@@ -16,13 +16,12 @@ void slotgate_try_acquire_release_basic_port(benchmark::State& state) {
   c.limit = 4;
   lim.configure(c);
   const uint64_t now = port.now();
-  const uint64_t allocations_before = allocation_hook::count();
+  AllocationProbe probe(state);
   for (auto _ : state) {
     slotgate::Permit p;
     if (lim.try_acquire(now, p) != slotgate::Status::kOk) state.SkipWithError("refused");
     lim.release(p, now);
   }
-  state.counters["allocs"] = double(allocation_hook::count() - allocations_before);
 }
 BENCHMARK(slotgate_try_acquire_release_basic_port)->Name("slotgate/try_acquire_release_basic_port");
 

@@ -5,7 +5,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 #include <boost/lockfree/queue.hpp>
 
-#include "../tests/support/allocation_hook.hpp"
+#include "allocation_probe.hpp"
 #include "subjects.hpp"
 
 namespace bench {
@@ -25,9 +25,8 @@ void push_pop(benchmark::State& state, Q& q) {
 
 void ring_slotgate(benchmark::State& state) {
   static slotgate::Ring<uint32_t, kCap> q;
-  const uint64_t before = allocation_hook::count();
+  AllocationProbe probe(state);
   push_pop(state, q);
-  state.counters["allocs"] = double(allocation_hook::count() - before);
 }
 BENCHMARK(ring_slotgate)->Name("ring/slotgate");
 

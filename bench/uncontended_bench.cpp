@@ -5,7 +5,7 @@
 
 #include <atomic>
 
-#include "../tests/support/allocation_hook.hpp"
+#include "allocation_probe.hpp"
 #include "protocol_floor.hpp"
 #include "subjects.hpp"
 
@@ -80,17 +80,6 @@ void floor_protocol_pair(benchmark::State& state) {
   benchmark::DoNotOptimize(f.kicks());
 }
 BENCHMARK(floor_protocol_pair)->Name("floor/protocol_pair");
-
-// Reports the heap allocations made inside the timed loop (must be 0 for slotgate).
-class AllocationProbe {
- public:
-  explicit AllocationProbe(benchmark::State& s) : state_(s), before_(allocation_hook::count()) {}
-  ~AllocationProbe() { state_.counters["allocs"] = double(allocation_hook::count() - before_); }
-
- private:
-  benchmark::State& state_;
-  uint64_t before_;
-};
 
 // On the posix port, which can take a usage source: the gate's checks are on the path even
 // with no source attached.
