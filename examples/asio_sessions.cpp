@@ -14,7 +14,9 @@
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
-using Limiter = slotgate::asio::Limiter</*MaxSlots=*/8, /*MaxWaiters=*/64>;
+// No usage endpoint here: BasicLimiter, which leaves the usage gate out (with one, name
+// slotgate::asio::Limiter and hand it the source).
+using Limiter = slotgate::asio::BasicLimiter</*MaxSlots=*/8, /*MaxWaiters=*/64>;
 
 int in_flight = 0, most_in_flight = 0, served = 0;
 

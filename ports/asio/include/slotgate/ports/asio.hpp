@@ -2,7 +2,12 @@
 //
 //   slotgate::asio::Limiter<Slots, Waiters[, Lanes]>
 //                                             a limiter that waits on an executor: the core's
-//                                             Limiter (every call of it) plus its port
+//                                             Limiter (every call of it) plus its port, with an
+//                                             optional usage source for the gate
+//   slotgate::asio::BasicLimiter<Slots, Waiters[, Lanes]>
+//                                             the same without a usage source: for an upstream
+//                                             with no usage endpoint; the gate, the learned lags
+//                                             and headroom's foreign part are compiled out
 //   async_acquire(limiter, timeout, token)    an asynchronous acquire with any completion token
 //                                             (a callback, use_future, use_awaitable, ...);
 //                                             completes with (error_code, PermitGuard)
@@ -99,7 +104,11 @@ using Clock = std::chrono::steady_clock;
 template <size_t Slots, size_t Waiters, size_t Lanes = 1>
 class Port;
 template <size_t Slots, size_t Waiters, size_t Lanes = 1>
+class BasicPort;
+template <size_t Slots, size_t Waiters, size_t Lanes = 1>
 class Limiter;
+template <size_t Slots, size_t Waiters, size_t Lanes = 1>
+class BasicLimiter;
 
 namespace detail {
 
@@ -133,11 +142,12 @@ class WaitOp {
   Ticket ticket_;
 };
 
-// The port's state, shared with the work it posts (which may outlive the port).
-template <size_t Slots, size_t Waiters, size_t Lanes>
+// The port's state, shared with the work it posts (which may outlive the port). `P`: the port
+// (Port or BasicPort).
+template <class P, size_t Slots, size_t Waiters, size_t Lanes>
 class WaiterTable {
  public:
-  using core_type = slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>;
+  using core_type = slotgate::Limiter<P, Slots, Waiters, Lanes>;
   using guard_type = PermitGuard<core_type>;
   using op_type = WaitOp<guard_type>;
   using tick_type = uint64_t;
@@ -319,10 +329,15 @@ class WaitOpFor final : public WaitOp<Guard> {
 
 }  // namespace detail
 
-// The port: what the core sees. Owned by asio::Limiter; not used on its own.
-template <size_t Slots, size_t Waiters, size_t Lanes>
-class Port {
-  using Shared = detail::WaiterTable<Slots, Waiters, Lanes>;
+namespace detail {
+template <class P, size_t Slots, size_t Waiters, size_t Lanes>
+class LimiterOn;
+
+// What both ports share: the clock, the wake-ups and async_acquire's initiation over a waiter
+// table. `Self`: the port deriving from it.
+template <class Self, size_t Slots, size_t Waiters, size_t Lanes>
+class PortBase {
+  using Shared = WaiterTable<Self, Slots, Waiters, Lanes>;
 
  public:
   using tick_type = uint64_t;  // steady_clock nanoseconds
@@ -337,31 +352,16 @@ class Port {
   static constexpr bool kNotifyInterruptSafe = false;
   static constexpr bool kNotifyLockFree = false;
 
-  // `usage`: the usage source (nullptr: none; the limiter then runs on cooldown alone). The
-  // port holds it for as long as it lives, so the limiter can never read a source that is
-  // gone; a source with its own thread is subscribed to wake the waiters after each reading.
-  explicit Port(const net::any_io_executor& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
-      : shared_(std::make_shared<Shared>(ex)), usage_(std::move(usage)) {
+  explicit PortBase(const net::any_io_executor& ex) : shared_(std::make_shared<Shared>(ex)) {
     shared_->self_ = shared_;
-    if (usage_) usage_->on_reading(&Port::wake, this);
   }
-  ~Port() {
-    if (usage_) usage_->on_reading(nullptr, nullptr);
-  }
-  Port(const Port&) = delete;
-  Port& operator=(const Port&) = delete;
+  PortBase(const PortBase&) = delete;
+  PortBase& operator=(const PortBase&) = delete;
 
   static tick_type now() noexcept { return Shared::now(); }
   template <class Rep, class Period>
   static constexpr tick_type from(std::chrono::duration<Rep, Period> d) noexcept {
     return static_cast<tick_type>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-  }
-
-  // The port contract's usage source: nonblocking, from any thread.
-  bool read_usage(UsageReading<tick_type>& out) noexcept { return usage_ && usage_->read(out); }
-  uint32_t usage_version() const noexcept { return usage_ ? usage_->version() : 0; }
-  void request_usage_refresh() noexcept {
-    if (usage_) usage_->request_refresh();
   }
 
   // The core's wake-ups; from any thread.
@@ -413,13 +413,50 @@ class Port {
   const net::strand<net::any_io_executor>& strand() const noexcept { return shared_->strand(); }
 
  private:
-  friend class Limiter<Slots, Waiters, Lanes>;
+  friend class LimiterOn<Self, Slots, Waiters, Lanes>;
   void bind(core_type& limiter) noexcept { shared_->bind(limiter); }
   void shutdown() { shared_->shutdown(); }
 
+  std::shared_ptr<Shared> shared_;
+};
+}  // namespace detail
+
+// The port without a usage source: what the core sees of an asio::BasicLimiter.
+template <size_t Slots, size_t Waiters, size_t Lanes>
+class BasicPort : public detail::PortBase<BasicPort<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
+ public:
+  explicit BasicPort(const net::any_io_executor& ex)
+      : detail::PortBase<BasicPort, Slots, Waiters, Lanes>(ex) {}
+};
+
+// The port: what the core sees of an asio::Limiter. Owned by it; not used on its own.
+template <size_t Slots, size_t Waiters, size_t Lanes>
+class Port : public detail::PortBase<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
+ public:
+  using tick_type = uint64_t;
+
+  // `usage`: the usage source (nullptr: none; the limiter then runs on cooldown alone). The
+  // port holds it for as long as it lives, so the limiter can never read a source that is
+  // gone; a source with its own thread is subscribed to wake the waiters after each reading.
+  explicit Port(const net::any_io_executor& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
+      : detail::PortBase<Port, Slots, Waiters, Lanes>(ex), usage_(std::move(usage)) {
+    if (usage_) usage_->on_reading(&Port::wake, this);
+  }
+  // Unsubscribed before the source, then the waiter table, are let go.
+  ~Port() {
+    if (usage_) usage_->on_reading(nullptr, nullptr);
+  }
+
+  // The port contract's usage source: nonblocking, from any thread.
+  bool read_usage(UsageReading<tick_type>& out) noexcept { return usage_ && usage_->read(out); }
+  uint32_t usage_version() const noexcept { return usage_ ? usage_->version() : 0; }
+  void request_usage_refresh() noexcept {
+    if (usage_) usage_->request_refresh();
+  }
+
+ private:
   static void wake(void* self) noexcept { static_cast<Port*>(self)->notify(); }
 
-  std::shared_ptr<Shared> shared_;
   std::shared_ptr<UsageSource<uint64_t>> usage_;
 };
 
@@ -427,34 +464,61 @@ namespace detail {
 // Base-from-member: the port is built before the core limiter that refers to it.
 template <class P>
 struct PortMember {
-  PortMember(const net::any_io_executor& ex, std::shared_ptr<UsageSource<uint64_t>> usage)
-      : port_member(ex, std::move(usage)) {}
+  template <class... Args>
+  explicit PortMember(Args&&... args) : port_member(std::forward<Args>(args)...) {}
   P port_member;
 };
-}  // namespace detail
 
-// A limiter that waits on an Asio executor: every call of the core's Limiter, plus
-// async_acquire. Not copyable or movable (operations refer to it).
-template <size_t Slots, size_t Waiters, size_t Lanes>
-class Limiter : private detail::PortMember<Port<Slots, Waiters, Lanes>>,
-                public slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
-  using Member = detail::PortMember<Port<Slots, Waiters, Lanes>>;
-  using Core = slotgate::Limiter<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>;
+// What both limiters share: the core's Limiter on port P, the port built first and bound to
+// it. Not copyable or movable (operations refer to it).
+template <class P, size_t Slots, size_t Waiters, size_t Lanes>
+class LimiterOn : private PortMember<P>, public slotgate::Limiter<P, Slots, Waiters, Lanes> {
+  using Member = PortMember<P>;
+  using Core = slotgate::Limiter<P, Slots, Waiters, Lanes>;
 
  public:
   using executor_type = net::any_io_executor;
   using guard_type = PermitGuard<Core>;
 
-  // `usage`: an optional usage source (slotgate::http::UsageSource, ...), held by the port.
-  explicit Limiter(const executor_type& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
-      : Member(ex, std::move(usage)), Core(this->port_member) {
-    this->port_member.bind(*this);
-  }
-  ~Limiter() { this->port_member.shutdown(); }
-  Limiter(const Limiter&) = delete;
-  Limiter& operator=(const Limiter&) = delete;
+  ~LimiterOn() { this->port_member.shutdown(); }
+  LimiterOn(const LimiterOn&) = delete;
+  LimiterOn& operator=(const LimiterOn&) = delete;
 
   executor_type get_executor() const noexcept { return this->port_member.strand(); }
+
+ protected:
+  template <class... PortArgs>
+  explicit LimiterOn(PortArgs&&... port_args)
+      : Member(std::forward<PortArgs>(port_args)...), Core(this->port_member) {
+    this->port_member.bind(*this);
+  }
+};
+}  // namespace detail
+
+// A limiter that waits on an Asio executor: every call of the core's Limiter, plus
+// async_acquire, and an optional usage source for the gate.
+template <size_t Slots, size_t Waiters, size_t Lanes>
+class Limiter : public detail::LimiterOn<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
+ public:
+  using executor_type = net::any_io_executor;
+
+  // `usage`: an optional usage source (slotgate::http::UsageSource, ...), held by the port.
+  explicit Limiter(const executor_type& ex, std::shared_ptr<UsageSource<uint64_t>> usage = {})
+      : detail::LimiterOn<Port<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>(ex,
+                                                                              std::move(usage)) {}
+};
+
+// The same for an upstream with no usage endpoint: a limiter on BasicPort, which has no usage
+// source, so the core compiles the gate, the learned lags and headroom's foreign part out (as
+// posix::BasicPort does). Everything else, async_acquire included, is as for Limiter.
+template <size_t Slots, size_t Waiters, size_t Lanes>
+class BasicLimiter
+    : public detail::LimiterOn<BasicPort<Slots, Waiters, Lanes>, Slots, Waiters, Lanes> {
+ public:
+  using executor_type = net::any_io_executor;
+
+  explicit BasicLimiter(const executor_type& ex)
+      : detail::LimiterOn<BasicPort<Slots, Waiters, Lanes>, Slots, Waiters, Lanes>(ex) {}
 };
 
 // "You are queued": f() is called once, at once, in the thread that initiates async_acquire,
@@ -485,10 +549,10 @@ inline WhenQueued<slotgate::detail::NobodyToTell> nobody_to_tell() {
 // PermitGuard): an empty error and a guard holding the permit, or an error and an empty guard
 // (invalid_argument for a lane the limiter does not have). Thread-safe; the handler runs on its
 // associated executor (by default the limiter's strand).
-template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, detail::Timeout timeout, Lane lane,
-                   WhenQueued<F> on_queued, Token&& token) {
-  using Guard = typename Limiter<Slots, Waiters, Lanes>::guard_type;
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter, detail::Timeout timeout,
+                   Lane lane, WhenQueued<F> on_queued, Token&& token) {
+  using Guard = typename detail::LimiterOn<P, Slots, Waiters, Lanes>::guard_type;
   return net::async_initiate<Token, void(boost::system::error_code, Guard)>(
       [&limiter, timeout, lane, q = std::move(on_queued)](auto handler) mutable {
         limiter.port().start(limiter, std::move(handler), timeout, lane, q);
@@ -497,48 +561,50 @@ auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, detail::Timeout time
 }
 
 // The shorter forms: each fills in what it leaves out.
-template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F,
+          class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter,
                    std::chrono::duration<Rep, Period> timeout, Lane lane, WhenQueued<F> on_queued,
                    Token&& token) {
   return async_acquire(limiter, detail::Timeout::of(timeout), lane, std::move(on_queued),
                        std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class F,
+          class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter,
                    std::chrono::duration<Rep, Period> timeout, WhenQueued<F> on_queued,
                    Token&& token) {
   return async_acquire(limiter, timeout, Lane{}, std::move(on_queued), std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter,
                    std::chrono::duration<Rep, Period> timeout, Lane lane, Token&& token) {
   return async_acquire(limiter, timeout, lane, detail::nobody_to_tell(),
                        std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter,
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Rep, class Period, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter,
                    std::chrono::duration<Rep, Period> timeout, Token&& token) {
   return async_acquire(limiter, timeout, Lane{}, detail::nobody_to_tell(),
                        std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Lane lane, WhenQueued<F> on_queued,
-                   Token&& token) {
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter, Lane lane,
+                   WhenQueued<F> on_queued, Token&& token) {
   return async_acquire(limiter, detail::Timeout::none(), lane, std::move(on_queued),
                        std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, WhenQueued<F> on_queued,
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class F, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter, WhenQueued<F> on_queued,
                    Token&& token) {
   return async_acquire(limiter, Lane{}, std::move(on_queued), std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Lane lane, Token&& token) {
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter, Lane lane, Token&& token) {
   return async_acquire(limiter, lane, detail::nobody_to_tell(), std::forward<Token>(token));
 }
-template <size_t Slots, size_t Waiters, size_t Lanes, class Token>
-auto async_acquire(Limiter<Slots, Waiters, Lanes>& limiter, Token&& token) {
+template <class P, size_t Slots, size_t Waiters, size_t Lanes, class Token>
+auto async_acquire(detail::LimiterOn<P, Slots, Waiters, Lanes>& limiter, Token&& token) {
   return async_acquire(limiter, Lane{}, detail::nobody_to_tell(), std::forward<Token>(token));
 }
 
