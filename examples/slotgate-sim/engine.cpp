@@ -11,6 +11,7 @@ Engine::Engine(const Scenario& s, Strategy& strategy) : s_(s), strategy_(strateg
   for (uint32_t i = 0; i < s.foreign_clients; ++i)
     foreign_[i].rng.seed(s.seed * 7919u + 0x5eed0000u + i);
   r_.scenario = s.name;
+  r_.seed = s.seed;
   r_.strategy = strategy.name();
 }
 

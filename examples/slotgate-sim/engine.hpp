@@ -58,6 +58,7 @@ struct ClassWaits {
 
 struct Result {
   std::string scenario;
+  uint64_t seed = 0;
   std::string strategy;
   uint64_t rejections_429 = 0;
   uint64_t completed = 0;

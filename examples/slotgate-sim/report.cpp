@@ -12,9 +12,9 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
-}  // namespace
 
-void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>& rows) {
+// The scenario's line above its table, without its end.
+void describe(std::ostream& out, const Scenario& s) {
   out << "\n"
       << s.name << ": cap " << s.cap << ", " << s.agents << " agents, lag_out " << s.lag_out.lo
       << "-" << s.lag_out.hi << " ms";
@@ -27,7 +27,13 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
     out << ", cap shrinks for " << s.penalty_duration << " ms after a 429";
   if (s.burst_period) out << ", bursts every " << s.burst_period << " ms";
   if (s.interactive) out << ", " << s.interactive << " of them interactive";
-  out << ", " << s.duration / 1000 << " s\n";
+  out << ", " << s.duration / 1000 << " s";
+}
+}  // namespace
+
+void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>& rows) {
+  describe(out, s);
+  out << "\n";
   char line[256];
   const bool shared = s.foreign_clients > 0;
   std::snprintf(line, sizeof line, "  %-13s %6s %9s %8s %6s %6s %9s %9s %9s %8s", "strategy",
@@ -63,11 +69,90 @@ void print_table(std::ostream& out, const Scenario& s, const std::vector<Result>
   }
 }
 
+std::vector<SeedSummary> summarize(const std::vector<std::vector<Result>>& by_seed,
+                                   const std::string& baseline) {
+  std::vector<SeedSummary> out;
+  if (by_seed.empty()) return out;
+  const size_t n = by_seed.front().size();
+  size_t base = n;
+  for (size_t j = 0; j < n; ++j)
+    if (by_seed.front()[j].strategy == baseline) base = j;
+  out.resize(n);
+  for (size_t j = 0; j < n; ++j) {
+    SeedSummary& t = out[j];
+    t.strategy = by_seed.front()[j].strategy;
+    t.compared = base < n && j != base;
+    for (const auto& seed : by_seed) {
+      const Result& r = seed[j];
+      ++t.seeds;
+      t.rejections_429 += r.rejections_429;
+      t.foreign_429s += r.foreign_429s;
+      t.completed += r.completed;
+      t.foreign_completed += r.foreign_completed;
+      t.throughput_per_min += r.throughput_per_min;
+      t.idle_while_waiting += r.idle_while_waiting;
+      t.max_upstream = std::max(t.max_upstream, r.max_upstream);
+      if (!t.compared) continue;
+      const Result& b = seed[base];
+      const bool fewer = r.rejections_429 + r.foreign_429s <= b.rejections_429 + b.foreign_429s;
+      const bool more = r.completed >= b.completed;
+      t.no_more_429s += fewer ? 1u : 0u;
+      t.no_fewer_done += more ? 1u : 0u;
+      t.both += fewer && more ? 1u : 0u;
+    }
+    t.throughput_per_min /= t.seeds;
+    t.idle_while_waiting /= t.seeds;
+  }
+  return out;
+}
+
+void print_summary(std::ostream& out, const Scenario& s, uint64_t first, uint64_t last,
+                   const std::vector<SeedSummary>& rows, const std::string& baseline) {
+  describe(out, s);
+  out << "; seeds " << first << "-" << last << " (totals, and means per seed)\n";
+  const SeedSummary* base = nullptr;
+  for (const auto& r : rows)
+    if (r.strategy == baseline) base = &r;
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-13s %7s %10s %8s %9s %10s %8s %6s %6s", "strategy", "429s",
+                "their_429s", "all_429s", "completed", "their_done", "per_min", "idle", "max_up");
+  out << line;
+  if (base != nullptr)
+    out << "  | against " << baseline << ": all_429s completed, seeds with no more 429s / no"
+        << " fewer done / both";
+  out << "\n";
+  for (const SeedSummary& r : rows) {
+    const uint64_t all = r.rejections_429 + r.foreign_429s;
+    std::snprintf(line, sizeof line, "  %-13s %7llu %10llu %8llu %9llu %10llu %8.1f %5.0f%% %3u/%u",
+                  r.strategy.c_str(), static_cast<unsigned long long>(r.rejections_429),
+                  static_cast<unsigned long long>(r.foreign_429s),
+                  static_cast<unsigned long long>(all),
+                  static_cast<unsigned long long>(r.completed),
+                  static_cast<unsigned long long>(r.foreign_completed), r.throughput_per_min,
+                  r.idle_while_waiting * 100.0, r.max_upstream, s.cap);
+    out << line;
+    if (base != nullptr && r.compared) {
+      const uint64_t base_all = base->rejections_429 + base->foreign_429s;
+      const std::string ratio_429s =
+          base_all == 0 ? std::string(all == 0 ? "1.00x" : "more")
+                        : fmt("%.2fx", static_cast<double>(all) / static_cast<double>(base_all));
+      const std::string ratio_done = base->completed == 0
+                                         ? std::string("-")
+                                         : fmt("%.2fx", static_cast<double>(r.completed) /
+                                                            static_cast<double>(base->completed));
+      std::snprintf(line, sizeof line, "  | %8s %9s  %u / %u / %u of %u", ratio_429s.c_str(),
+                    ratio_done.c_str(), r.no_more_429s, r.no_fewer_done, r.both, r.seeds);
+      out << line;
+    }
+    out << "\n";
+  }
+}
+
 void write_csv(std::ostream& out, const std::vector<Result>& rows) {
   out << "scenario,strategy,rejections_429,completed,throughput_per_min,utilization,"
          "wait_p50_ms,wait_p99_ms,wait_max_ms,max_upstream,foreign_429s,foreign_completed,"
          "interactive_wait_p50_ms,interactive_wait_p99_ms,batch_wait_p50_ms,batch_wait_p99_ms,"
-         "idle_while_waiting\n";
+         "idle_while_waiting,seed\n";
   for (const Result& r : rows) {
     out << r.scenario << "," << r.strategy << "," << r.rejections_429 << "," << r.completed << ","
         << fmt("%.2f", r.throughput_per_min) << "," << fmt("%.4f", r.utilization) << ","
@@ -75,7 +160,8 @@ void write_csv(std::ostream& out, const std::vector<Result>& rows) {
         << fmt("%.0f", r.wait_max_ms) << "," << r.max_upstream << "," << r.foreign_429s << ","
         << r.foreign_completed << "," << fmt("%.0f", r.by_class[1].p50_ms) << ","
         << fmt("%.0f", r.by_class[1].p99_ms) << "," << fmt("%.0f", r.by_class[0].p50_ms) << ","
-        << fmt("%.0f", r.by_class[0].p99_ms) << "," << fmt("%.4f", r.idle_while_waiting) << "\n";
+        << fmt("%.0f", r.by_class[0].p99_ms) << "," << fmt("%.4f", r.idle_while_waiting) << ","
+        << r.seed << "\n";
   }
 }
 
