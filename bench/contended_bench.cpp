@@ -4,7 +4,6 @@
 
 #include <thread>
 
-#include "../tests/support/allocation_hook.hpp"
 #include "contended.hpp"
 #include "subjects.hpp"
 

@@ -1,5 +1,6 @@
 // The asio port: async_acquire on a real io_context — grants, waiting, timeouts, cancellation
-// (racing a grant too), close, destruction, many waiters on one thread, use_future.
+// (racing a grant too), close, destruction, many waiters on one thread, use_future — on
+// asio::Limiter and asio::BasicLimiter alike.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -22,17 +23,17 @@ namespace {
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 using slotgate::Status;
-using L = slotgate::asio::Limiter<8, 64>;
-using Guard = L::guard_type;
 
 // What one async_acquire completed with.
-struct Result {
+template <class Guard>
+struct ResultOf {
   bool done = false;
   boost::system::error_code ec;
   Guard guard;
 };
 
-auto into(Result& r) {
+template <class Guard>
+auto into(ResultOf<Guard>& r) {
   return [&r](boost::system::error_code ec, Guard g) {
     r.done = true;
     r.ec = ec;
@@ -40,62 +41,84 @@ auto into(Result& r) {
   };
 }
 
+// Every test below runs on both asio limiters: Limiter (which can take a usage source) and
+// BasicLimiter (which has none); they share the waiter table and async_acquire. Each test
+// names what it uses of its fixture at its top.
+template <class Limiter>
 class AsyncAcquire : public ::testing::Test {
  protected:
+  using GuardT = typename Limiter::guard_type;
+  using ResultT = ResultOf<GuardT>;
+
   void SetUp() override { configure(1); }
   void configure(uint32_t limit, std::chrono::nanoseconds cooldown = 0ns) {
-    L::config_type c;
+    typename Limiter::config_type c;
     c.limit = limit;
-    c.cooldown = slotgate::asio::Port<8, 64>::from(cooldown);
-    ASSERT_EQ(lim->configure(c), Status::kOk);
+    c.cooldown = slotgate::asio::Port<8, 64>::from(cooldown);  // ns on every asio port
+    ASSERT_EQ(lim_->configure(c), Status::kOk);
   }
   // Runs what is ready now, without waiting for timers.
   void settle() {
-    io.restart();
-    io.poll();
+    io_.restart();
+    io_.poll();
   }
-  slotgate::Snapshot<uint64_t> snap() { return lim->snapshot(); }
+  slotgate::Snapshot<uint64_t> snap() { return lim_->snapshot(); }
 
-  net::io_context io;
-  std::unique_ptr<L> lim = std::make_unique<L>(io.get_executor());
+  net::io_context io_;
+  std::unique_ptr<Limiter> lim_ = std::make_unique<Limiter>(io_.get_executor());
 };
+using Limiters =
+    ::testing::Types<slotgate::asio::Limiter<8, 64>, slotgate::asio::BasicLimiter<8, 64>>;
+TYPED_TEST_SUITE(AsyncAcquire, Limiters);
 
-TEST_F(AsyncAcquire, GrantsAtOnceWhenASlotIsFree) {
+// BasicLimiter's port has no usage source, so the core leaves the gate's state out.
+static_assert(!slotgate::HasUsageSource<slotgate::asio::BasicPort<8, 64>>::value);
+static_assert(slotgate::HasUsageSource<slotgate::asio::Port<8, 64>>::value);
+static_assert(sizeof(slotgate::asio::BasicLimiter<8, 64>) < sizeof(slotgate::asio::Limiter<8, 64>));
+
+TYPED_TEST(AsyncAcquire, GrantsAtOnceWhenASlotIsFree) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result r;
   slotgate::asio::async_acquire(*lim, 1s, into(r));
   EXPECT_FALSE(r.done) << "never completes inside the initiating call";
-  settle();
+  this->settle();
   ASSERT_TRUE(r.done);
   EXPECT_FALSE(r.ec);
   EXPECT_TRUE(r.guard.holds());
-  EXPECT_EQ(snap().held, 1u);
+  EXPECT_EQ(this->snap().held, 1u);
   r.guard.release();
-  EXPECT_EQ(snap().held, 0u);
+  EXPECT_EQ(this->snap().held, 0u);
 }
 
-TEST_F(AsyncAcquire, WaitsWithoutPollingAndIsGrantedOnRelease) {
+TYPED_TEST(AsyncAcquire, WaitsWithoutPollingAndIsGrantedOnRelease) {
+  using Result = typename TestFixture::ResultT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
   Result first, second;
   slotgate::asio::async_acquire(*lim, into(first));
   slotgate::asio::async_acquire(*lim, into(second));
-  settle();
+  this->settle();
   ASSERT_TRUE(first.done);
   EXPECT_FALSE(second.done);
-  EXPECT_EQ(snap().queued, 1u);
+  EXPECT_EQ(this->snap().queued, 1u);
   // Nothing is scheduled while it waits without a deadline: no busy polling.
   io.restart();
   EXPECT_EQ(io.poll(), 0u);
   first.guard.release();  // from the test's thread: posts one check to the strand
-  settle();
+  this->settle();
   ASSERT_TRUE(second.done);
   EXPECT_FALSE(second.ec);
   EXPECT_TRUE(second.guard.holds());
-  EXPECT_EQ(snap().held, 1u);
-  EXPECT_EQ(snap().counters.wakeups, 1u);
+  EXPECT_EQ(this->snap().held, 1u);
+  EXPECT_EQ(this->snap().counters.wakeups, 1u);
 }
 
 // "You are queued": when_queued(f) runs f once, inside the initiating call, for an operation
 // queued instead of granted; never for one granted at once.
-TEST_F(AsyncAcquire, WhenQueuedTellsAtOnceAndOnlyTheQueued) {
+TYPED_TEST(AsyncAcquire, WhenQueuedTellsAtOnceAndOnlyTheQueued) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result first, second;
   int first_told = 0, second_told = 0;
   slotgate::asio::async_acquire(*lim, slotgate::asio::when_queued([&] { ++first_told; }),
@@ -105,11 +128,11 @@ TEST_F(AsyncAcquire, WhenQueuedTellsAtOnceAndOnlyTheQueued) {
                                 into(second));
   EXPECT_EQ(second_told, 1) << "told inside the initiating call";
   EXPECT_FALSE(second.done);
-  settle();
+  this->settle();
   ASSERT_TRUE(first.done);
   EXPECT_FALSE(second.done);
   first.guard.release();
-  settle();
+  this->settle();
   ASSERT_TRUE(second.done);
   EXPECT_FALSE(second.ec);
   EXPECT_EQ(second_told, 1);
@@ -162,7 +185,10 @@ TEST(AsyncLanes, TheHigherLaneIsGrantedFirst) {
   EXPECT_EQ(lim.snapshot().tickets_outstanding, 0u);
 }
 
-TEST_F(AsyncAcquire, TimesOutAndLeavesNothingBehind) {
+TYPED_TEST(AsyncAcquire, TimesOutAndLeavesNothingBehind) {
+  using Result = typename TestFixture::ResultT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
   Result held, late;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, 20ms, into(late));
@@ -171,76 +197,87 @@ TEST_F(AsyncAcquire, TimesOutAndLeavesNothingBehind) {
   EXPECT_EQ(late.ec, slotgate::make_error_code(Status::kTimedOut));
   EXPECT_EQ(late.ec.category().name(), std::string("slotgate"));
   EXPECT_FALSE(late.guard.holds());
-  const auto s = snap();
+  const auto s = this->snap();
   EXPECT_EQ(s.held, 1u);
   EXPECT_EQ(s.queued, 0u);
   EXPECT_EQ(s.tickets_outstanding, 0u);
 }
 
-TEST_F(AsyncAcquire, AZeroTimeoutOnlyTries) {
+TYPED_TEST(AsyncAcquire, AZeroTimeoutOnlyTries) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held, tried;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, 0s, into(tried));
-  settle();
+  this->settle();
   ASSERT_TRUE(tried.done);
   EXPECT_EQ(tried.ec, slotgate::make_error_code(Status::kNoSlot));
-  EXPECT_EQ(snap().tickets_outstanding, 0u);
+  EXPECT_EQ(this->snap().tickets_outstanding, 0u);
 }
 
-TEST_F(AsyncAcquire, CancelledWhileWaitingItIsGone) {
+TYPED_TEST(AsyncAcquire, CancelledWhileWaitingItIsGone) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held, waiting;
   net::cancellation_signal signal;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, net::bind_cancellation_slot(signal.slot(), into(waiting)));
-  settle();
+  this->settle();
   ASSERT_FALSE(waiting.done);
   signal.emit(net::cancellation_type::total);
-  settle();
+  this->settle();
   ASSERT_TRUE(waiting.done);
   EXPECT_EQ(waiting.ec, net::error::operation_aborted);
-  EXPECT_EQ(snap().tickets_outstanding, 0u);
-  EXPECT_EQ(snap().counters.cancelled, 1u);
+  EXPECT_EQ(this->snap().tickets_outstanding, 0u);
+  EXPECT_EQ(this->snap().counters.cancelled, 1u);
 }
 
 // The release grants the waiter before the strand sees the cancellation: the grant goes back.
-TEST_F(AsyncAcquire, ACancellationThatLosesToAGrantGivesTheSlotBack) {
+TYPED_TEST(AsyncAcquire, ACancellationThatLosesToAGrantGivesTheSlotBack) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held, waiting;
   net::cancellation_signal signal;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, net::bind_cancellation_slot(signal.slot(), into(waiting)));
-  settle();
+  this->settle();
   signal.emit(net::cancellation_type::terminal);  // posts the withdrawal first
   held.guard.release();                           // the core grants the ticket right now
-  settle();
+  this->settle();
   ASSERT_TRUE(waiting.done);
   EXPECT_EQ(waiting.ec, net::error::operation_aborted);
   EXPECT_FALSE(waiting.guard.holds());
-  EXPECT_EQ(snap().held, 0u) << "the grant that won the race went back";
-  EXPECT_EQ(snap().counters.grants_returned, 1u);
+  EXPECT_EQ(this->snap().held, 0u) << "the grant that won the race went back";
+  EXPECT_EQ(this->snap().counters.grants_returned, 1u);
 }
 
 // The other order: the grant's check reaches the strand first and completes the operation;
 // the cancellation then finds nothing to do.
-TEST_F(AsyncAcquire, ACancellationAfterTheGrantCompletedChangesNothing) {
+TYPED_TEST(AsyncAcquire, ACancellationAfterTheGrantCompletedChangesNothing) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held, waiting;
   net::cancellation_signal signal;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, net::bind_cancellation_slot(signal.slot(), into(waiting)));
-  settle();
+  this->settle();
   held.guard.release();
-  settle();
+  this->settle();
   ASSERT_TRUE(waiting.done);
   EXPECT_FALSE(waiting.ec);
   signal.emit(net::cancellation_type::terminal);  // the slot was cleared: no effect
-  settle();
+  this->settle();
   EXPECT_TRUE(waiting.guard.holds());
-  EXPECT_EQ(snap().held, 1u);
+  EXPECT_EQ(this->snap().held, 1u);
 }
 
 // Cancellations racing releases on two threads, many times: every operation completes once,
 // and the count always returns to zero.
-TEST_F(AsyncAcquire, CancellationsRacingGrantsLeakNothing) {
-  configure(2);
+TYPED_TEST(AsyncAcquire, CancellationsRacingGrantsLeakNothing) {
+  using Guard = typename TestFixture::GuardT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
+  this->configure(2);
   constexpr int kRounds = 400;
   std::atomic<int> completed{0}, granted{0};
   auto work = net::make_work_guard(io);
@@ -288,34 +325,39 @@ TEST_F(AsyncAcquire, CancellationsRacingGrantsLeakNothing) {
             2u * kRounds + static_cast<uint64_t>(granted.load()) + s.counters.grants_returned);
 }
 
-TEST_F(AsyncAcquire, CloseFailsEveryWaiter) {
+TYPED_TEST(AsyncAcquire, CloseFailsEveryWaiter) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held;
   std::vector<Result> waiting(5);
   slotgate::asio::async_acquire(*lim, into(held));
   for (auto& w : waiting) slotgate::asio::async_acquire(*lim, into(w));
-  settle();
+  this->settle();
   lim->close();
-  settle();
+  this->settle();
   for (auto& w : waiting) {
     ASSERT_TRUE(w.done);
     EXPECT_EQ(w.ec, slotgate::make_error_code(Status::kClosed));
   }
-  EXPECT_EQ(snap().tickets_outstanding, 0u);
+  EXPECT_EQ(this->snap().tickets_outstanding, 0u);
 }
 
-TEST_F(AsyncAcquire, DestroyingTheLimiterAbortsWhatWaits) {
+TYPED_TEST(AsyncAcquire, DestroyingTheLimiterAbortsWhatWaits) {
+  using Result = typename TestFixture::ResultT;
+  auto& lim = this->lim_;
   Result held, waiting;
   slotgate::asio::async_acquire(*lim, into(held));
   slotgate::asio::async_acquire(*lim, into(waiting));
-  settle();
+  this->settle();
   held.guard.detach();  // the limiter goes away first
   lim.reset();
-  settle();
+  this->settle();
   ASSERT_TRUE(waiting.done);
   EXPECT_EQ(waiting.ec, net::error::operation_aborted);
 }
 
-TEST_F(AsyncAcquire, QueueFullIsAnError) {
+TYPED_TEST(AsyncAcquire, QueueFullIsAnError) {
+  auto& io = this->io_;
   using Tiny = slotgate::asio::Limiter<1, 2>;
   Tiny tiny(io.get_executor());
   Tiny::config_type c;
@@ -328,18 +370,21 @@ TEST_F(AsyncAcquire, QueueFullIsAnError) {
       ecs.push_back(ec);
       guards.push_back(std::move(g));
     });
-  settle();
+  this->settle();
   ASSERT_EQ(ecs.size(), 2u);  // the holder, then the one refused; two wait
   EXPECT_FALSE(ecs[0]);
   EXPECT_EQ(ecs[1], slotgate::make_error_code(Status::kQueueFull));
   tiny.close();
-  settle();
+  this->settle();
 }
 
 // 64 operations on one io_context thread, four slots: each holds its permit for a timer's
 // while; the timer of the limiter drives nothing here (no deadlines), grants come from releases.
-TEST_F(AsyncAcquire, ManyWaitersOnOneThread) {
-  configure(4);
+TYPED_TEST(AsyncAcquire, ManyWaitersOnOneThread) {
+  using Guard = typename TestFixture::GuardT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
+  this->configure(4);
   constexpr int kOps = 64;
   int done = 0, holding = 0, most = 0;
   std::vector<std::unique_ptr<net::steady_timer>> timers;
@@ -360,11 +405,14 @@ TEST_F(AsyncAcquire, ManyWaitersOnOneThread) {
   io.run_for(20s);
   EXPECT_EQ(done, kOps);
   EXPECT_EQ(most, 4);
-  EXPECT_EQ(snap().held, 0u);
-  EXPECT_EQ(snap().counters.granted, static_cast<uint64_t>(kOps));
+  EXPECT_EQ(this->snap().held, 0u);
+  EXPECT_EQ(this->snap().counters.granted, static_cast<uint64_t>(kOps));
 }
 
-TEST_F(AsyncAcquire, WorksWithUseFuture) {
+TYPED_TEST(AsyncAcquire, WorksWithUseFuture) {
+  using Guard = typename TestFixture::GuardT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
   auto work = net::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   std::future<Guard> f = slotgate::asio::async_acquire(*lim, 1s, net::use_future);
@@ -379,14 +427,17 @@ TEST_F(AsyncAcquire, WorksWithUseFuture) {
 
 // With a cooldown the freed slot comes back at the cooldown's end: the limiter's timer polls
 // then and grants the waiter, with nobody else calling into the limiter.
-TEST_F(AsyncAcquire, TheTimerGrantsWhenACooldownEnds) {
-  configure(1, 30ms);
+TYPED_TEST(AsyncAcquire, TheTimerGrantsWhenACooldownEnds) {
+  using Result = typename TestFixture::ResultT;
+  auto& io = this->io_;
+  auto& lim = this->lim_;
+  this->configure(1, 30ms);
   Result first, second;
   slotgate::asio::async_acquire(*lim, into(first));
   slotgate::asio::async_acquire(*lim, 5s, into(second));
-  settle();
+  this->settle();
   first.guard.release();
-  settle();
+  this->settle();
   EXPECT_FALSE(second.done) << "the slot cools first";
   io.restart();
   while (!second.done && io.run_one_for(5s) != 0) {
