@@ -94,6 +94,13 @@ SLOTGATE_SAME(SLOTGATE_INVALID_TICKET, kInvalidTicket);
 SLOTGATE_SAME(SLOTGATE_STALE_TICKET, kStaleTicket);
 SLOTGATE_SAME(SLOTGATE_CLOCK_WENT_BACKWARDS, kClockWentBackwards);
 #undef SLOTGATE_SAME
+#define SLOTGATE_SAME_REASON(c, cpp)                                                    \
+  static_assert(static_cast<int>(c) == static_cast<int>(slotgate::HeadroomReason::cpp), \
+                #c " must match " #cpp)
+SLOTGATE_SAME_REASON(SLOTGATE_HEADROOM_NONE, kNone);
+SLOTGATE_SAME_REASON(SLOTGATE_HEADROOM_REJECTED, kRejected);
+SLOTGATE_SAME_REASON(SLOTGATE_HEADROOM_FOREIGN, kForeign);
+#undef SLOTGATE_SAME_REASON
 
 Impl* impl(slotgate_limiter* l) noexcept {
   return reinterpret_cast<Impl*>(l);
@@ -414,6 +421,16 @@ void slotgate_get_snapshot(const slotgate_limiter* l, slotgate_snapshot* out) {
   o.reading_sessions = s.reading_sessions;
   o.gate_budget = s.gate_budget;
   o.gate_room = s.gate_room;
+  o.headroom_reason = static_cast<slotgate_headroom_reason>(s.headroom_reason);
+  o.headroom_since = s.headroom_since;
+  o.limit_before_headroom = s.limit_before_headroom;
+  o.foreign_hold = s.foreign_hold;
+  o.foreign_peak = s.foreign_peak;
+  o.foreign_away_for = s.foreign_away_for;
+  o.cooldown = s.cooldown;
+  o.max_hold = s.max_hold;
+  o.episode_started_at = s.episode_started_at;
+  o.reading_missing = s.reading_missing;
   const auto& k = s.counters;
   o.counters.granted = k.granted;
   o.counters.fast_path = k.fast_path;

@@ -90,6 +90,13 @@ typedef enum slotgate_ticket_state {
   SLOTGATE_TICKET_INVALID
 } slotgate_ticket_state;
 
+/* Why headroom H is above 0 (slotgate::HeadroomReason). */
+typedef enum slotgate_headroom_reason {
+  SLOTGATE_HEADROOM_NONE,     /* H = 0 */
+  SLOTGATE_HEADROOM_REJECTED, /* the upstream refused sessions (429s) */
+  SLOTGATE_HEADROOM_FOREIGN   /* readings showed sessions beyond this limiter's own */
+} slotgate_headroom_reason;
+
 typedef struct slotgate_permit {
   uint32_t slot;
   uint32_t generation; /* 0: no permit */
@@ -158,6 +165,16 @@ typedef struct slotgate_snapshot {
   slotgate_tick effective_cooldown, effective_visibility_lag, learned_release_lag,
       learned_visibility_lag;
   uint32_t reading_sessions, gate_budget, gate_room, consecutive_episodes, foreign_seen;
+  /* The rest of slotgate::Snapshot, each with its meaning there (snapshot.hpp). */
+  slotgate_headroom_reason headroom_reason;
+  slotgate_tick headroom_since;   /* when H last changed (meaningful when headroom > 0) */
+  uint32_t limit_before_headroom; /* L when H last rose from 0 */
+  slotgate_tick foreign_hold;     /* with readings stale, how long foreign headroom holds a step */
+  uint32_t foreign_peak;          /* the most foreign sessions seen while the latest usage lasted */
+  slotgate_tick foreign_away_for; /* how long foreign usage stayed away before it returned */
+  slotgate_tick cooldown, max_hold; /* as configured */
+  slotgate_tick episode_started_at; /* when the latest rejection episode started */
+  uint32_t reading_missing;         /* our live sessions the reading was seen not to count yet */
   slotgate_counters counters;
 } slotgate_snapshot;
 

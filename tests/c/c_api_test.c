@@ -192,6 +192,11 @@ static void test_gate_pause_and_close(void) {
   CHECK(s.paused && s.counters.rejected_by_upstream == 1 && s.headroom == 1);
   CHECK(s.half_open && s.counters.episodes == 1 &&
         s.backoff == 100); /* the default pause is longer */
+  CHECK(s.headroom_reason == SLOTGATE_HEADROOM_REJECTED && s.limit_before_headroom == 4 &&
+        s.headroom_since == g_now && s.episode_started_at == g_now);
+  CHECK(s.cooldown == 0 && s.max_hold == 0 && s.reading_missing == 0);
+  /* The first reading showed 4 sessions, none ours; the last one 3. */
+  CHECK(s.foreign_peak == 4 && s.foreign_seen == 3);
   slotgate_resume(l);
   CHECK(slotgate_enqueue(l, &t, false, 0) == SLOTGATE_OK);
   slotgate_close(l);
