@@ -94,11 +94,11 @@ std::vector<SeedSummary> summarize(const std::vector<std::vector<Result>>& by_se
       t.max_upstream = std::max(t.max_upstream, r.max_upstream);
       if (!t.compared) continue;
       const Result& b = seed[base];
-      const bool fewer = r.rejections_429 + r.foreign_429s <= b.rejections_429 + b.foreign_429s;
-      const bool more = r.completed >= b.completed;
-      t.no_more_429s += fewer ? 1u : 0u;
-      t.no_fewer_done += more ? 1u : 0u;
-      t.both += fewer && more ? 1u : 0u;
+      const bool no_more = r.rejections_429 + r.foreign_429s <= b.rejections_429 + b.foreign_429s;
+      const bool no_fewer = r.completed >= b.completed;
+      t.no_more_429s += no_more ? 1u : 0u;
+      t.no_fewer_done += no_fewer ? 1u : 0u;
+      t.both += no_more && no_fewer ? 1u : 0u;
     }
     t.throughput_per_min /= t.seeds;
     t.idle_while_waiting /= t.seeds;

@@ -442,7 +442,7 @@ class Port : public detail::PortBase<Port<Slots, Waiters, Lanes>, Slots, Waiters
       : detail::PortBase<Port, Slots, Waiters, Lanes>(ex), usage_(std::move(usage)) {
     if (usage_) usage_->on_reading(&Port::wake, this);
   }
-  // Unsubscribed before the source, then the waiter table, are let go.
+  // Unsubscribes first; the source is let go next, the waiter table (the base's) last.
   ~Port() {
     if (usage_) usage_->on_reading(nullptr, nullptr);
   }
