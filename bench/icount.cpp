@@ -9,6 +9,7 @@
 
 #include "protocol_floor.hpp"
 #include "subjects.hpp"
+#include "uncontended_pair.hpp"
 
 // In its own file (icount_queue.cpp): more code here changes what the compiler inlines into
 // the loops above, and so their counts.
@@ -16,7 +17,7 @@ void run_queue_handoffs();
 void run_basic_port();
 
 namespace {
-constexpr int kOps = 10000;
+constexpr int kOps = bench::kIcountOps;
 using slotgate::Permit;
 
 alignas(64) std::atomic<uint64_t> g_word{0};
@@ -42,11 +43,7 @@ extern "C" __attribute__((noinline)) void icount_floor_protocol_pair(bench::Prot
 
 extern "C" __attribute__((noinline)) void icount_slotgate_try_acquire_release(
     bench::PosixLimiter& lim) {
-  for (int i = 0; i < kOps; ++i) {
-    Permit p;
-    lim.try_acquire(1, p);
-    lim.release(p, 1);
-  }
+  bench::icount_acquire_release(lim);
 }
 
 extern "C" __attribute__((noinline)) void icount_slotgate_cooldown(bench::SimLimiter& lim) {
@@ -103,9 +100,7 @@ extern "C" __attribute__((noinline)) void icount_ring_vyukov(
 int main() {
   slotgate::posix::Port port;
   static bench::PosixLimiter lim(port);
-  bench::PosixLimiter::config_type c;
-  c.limit = 4;
-  lim.configure(c);
+  bench::configure_uncontended(lim);
   bench::SimPort sim_port(0);
   static bench::SimLimiter cool(sim_port);
   bench::SimLimiter::config_type cc;

@@ -8,7 +8,7 @@
 void run_queue_handoffs();
 
 namespace {
-constexpr int kOps = 10000;  // as icount.cpp's
+constexpr int kOps = bench::kIcountOps;
 using slotgate::Permit;
 
 // A queued waiter handed a slot: enqueue (in the top lane), the holder's release grants it, the

@@ -145,11 +145,13 @@ class VyukovReference {
   alignas(64) std::atomic<size_t> tail_{0};
 };
 
-// The limiter as a server uses it (posix port, which can take a usage source; and posix
-// BasicPort, which cannot, so the gate is compiled out), and with a virtual clock for the gated
-// and cooldown cases, where time must move by a known amount per operation.
+// The limiter as a server uses it (posix port; on BasicPort, without a usage source, see
+// uncontended_pair.hpp), and with a virtual clock for the gated and cooldown cases, where time
+// must move by a known amount per operation.
 using PosixLimiter = slotgate::Limiter<slotgate::posix::Port, 8, 64>;
-using BasicPosixLimiter = slotgate::Limiter<slotgate::posix::BasicPort, 8, 64>;
+// The operations each callgrind function in icount*.cpp does (icount prints it as
+// ops_per_function; scripts/bench divides by it).
+constexpr int kIcountOps = 10000;
 using SimPort = slotgate::sim::Port<uint64_t, uint64_t>;
 using SimLimiter = slotgate::Limiter<SimPort, 8, 64>;
 

@@ -8,6 +8,7 @@
 #include "allocation_probe.hpp"
 #include "protocol_floor.hpp"
 #include "subjects.hpp"
+#include "uncontended_pair_bench.hpp"
 
 namespace bench {
 namespace {
@@ -83,21 +84,7 @@ BENCHMARK(floor_protocol_pair)->Name("floor/protocol_pair");
 
 // On the posix port, which can take a usage source: the gate's checks are on the path even
 // with no source attached.
-void slotgate_try_acquire_release(benchmark::State& state) {
-  slotgate::posix::Port port;
-  PosixLimiter lim(port);
-  PosixLimiter::config_type c;
-  c.limit = 4;
-  lim.configure(c);
-  const uint64_t now = port.now();
-  AllocationProbe probe(state);
-  for (auto _ : state) {
-    Permit p;
-    if (lim.try_acquire(now, p) != Status::kOk) state.SkipWithError("refused");
-    lim.release(p, now);
-  }
-}
-BENCHMARK(slotgate_try_acquire_release)->Name("slotgate/try_acquire_release");
+BENCHMARK(posix_try_acquire_release<slotgate::posix::Port>)->Name("slotgate/try_acquire_release");
 
 // With a cooldown the released slot cools; time moves one tick per operation and the cooldown
 // is as long as the limit, so every acquire also frees the slot that cooled longest ago: the
