@@ -317,14 +317,6 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
     return false;
   }
   if (c.fleet()) {
-    // The usage gate compares the upstream's whole count with this gateway's limit, which in a
-    // fleet is its share: it would hold a gateway back for its peers' sessions.
-    if (!c.usage_url.empty() || !c.passive_header.empty()) {
-      error = name +
-              ": fleet_redis: not with usage_url or passive_header (the usage gate would "
-              "count the other gateways' sessions against this one's share)";
-      return false;
-    }
     if (c.fleet_floor > c.cap) {
       error = name + ": fleet_floor: above the cap";
       return false;

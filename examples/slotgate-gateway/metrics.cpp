@@ -148,6 +148,9 @@ void fleet_part(Exposition& e, const slotgate::fleet::MemberStatus& f) {
   e.single("slotgate_fleet_want", "gauge", "What the last renewal asked for.", f.want);
   e.single("slotgate_fleet_peers", "gauge", "Other live gateways on the key at the last renewal.",
            f.peers);
+  e.single("slotgate_fleet_foreign_sessions", "gauge",
+           "Other clients' sessions on the key the ledger holds back, from usage readings.",
+           f.foreign);
   e.family("slotgate_fleet_state", "gauge", "1 for the member's state: its lease and share.");
   for (const State s : {State::kStarting, State::kLeased, State::kSettling, State::kLapsed})
     e.sample("slotgate_fleet_state", {{"state", slotgate::fleet::to_string(s)}},

@@ -91,7 +91,9 @@ Gateway::Gateway(net::io_context& io, const Config& config,
                  std::shared_ptr<slotgate::http::UsageSource> source)
     : config_(config),
       source_(std::move(source)),
-      limiter_(io.get_executor(), source_),
+      // In a fleet the readings go to the member, which passes them to the ledger: the local
+      // limit is this gateway's share, and a gate would count the peers' sessions against it.
+      limiter_(io.get_executor(), config.fleet() ? nullptr : source_),
       tls_(net::ssl::context::tls_client) {
   status_ = limiter_.configure(limiter_config(config_));
   if (status_ == Status::kOk) {
@@ -109,6 +111,19 @@ Gateway::Gateway(net::io_context& io, const Config& config,
     o.cap = config_.cap;
     o.floor = config_.fleet_floor;
     o.ttl = ms(config_.fleet_ttl_ms);
+    if (source_) {
+      // Held by the member's functions: the source outlives the member either way.
+      auto feed = source_;
+      o.read_usage = [feed](uint32_t& sessions, std::chrono::milliseconds& age) {
+        slotgate::UsageReading<uint64_t> r;
+        if (!feed->read(r)) return false;
+        const uint64_t now = now_ns();
+        sessions = r.sessions;
+        age = std::chrono::milliseconds(now > r.sampled_at ? (now - r.sampled_at) / 1000000u : 0);
+        return true;
+      };
+      if (!config_.usage_url.empty()) o.refresh_usage = [feed] { feed->request_refresh(); };
+    }
     fleet_ = std::make_unique<FleetMember>(limiter_, o);  // the limit is 0 until its first lease
   }
   tls_.set_default_verify_paths();

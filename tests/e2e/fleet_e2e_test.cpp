@@ -2,7 +2,8 @@
 // processes sharing one key, all started by the test on free loopback ports, under load from
 // more clients than the cap. Sampled throughout: the sum of the claims in Redis and the
 // upstream's own count, neither ever past the cap; a gateway killed with SIGKILL, and Redis
-// stopped past the TTL and restarted, in the middle of it.
+// stopped past the TTL and restarted, in the middle of it; and another client on the key,
+// whose sessions the fleet leaves alone when its gateways read the upstream's usage.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -86,8 +87,12 @@ class ClaimSampler {
   std::thread thread_;
 };
 
-class Fleet : public ::testing::Test {
+// Three gateways on one key in front of the test upstream, leased before each test starts.
+class FleetOf3 : public ::testing::Test {
  protected:
+  explicit FleetOf3(std::vector<std::string> upstream_flags) : up(std::move(upstream_flags)) {}
+  // More lines for every gateway's config.
+  virtual std::string gateway_extra() const { return ""; }
   void SetUp() override {
     ASSERT_TRUE(redis.ping());
     ASSERT_GT(up.port(), 0);
@@ -106,7 +111,7 @@ class Fleet : public ::testing::Test {
         "upstream = " + up.url() + "\nkey = key\ncap = " + std::to_string(kCap) +
         "\nqueue_timeout_ms = 30000\nfleet_redis = " + redis.address() +
         "\nfleet_name = fleet-e2e\nfleet_id = gw" + std::to_string(i) +
-        "\nfleet_ttl_ms = " + std::to_string(kTtl.count()) + "\n"));
+        "\nfleet_ttl_ms = " + std::to_string(kTtl.count()) + "\n" + gateway_extra()));
     ASSERT_GT(gateways.back()->port(), 0) << gateways.back()->process().err();
   }
   std::vector<int> ports() const {
@@ -127,8 +132,13 @@ class Fleet : public ::testing::Test {
   }
 
   Redis redis;
-  Upstream up{{"--cap", std::to_string(kCap), "--lag-in-ms", "50", "--lag-out-ms", "150"}};
+  Upstream up;
   std::vector<std::unique_ptr<Gateway>> gateways;
+};
+
+class Fleet : public FleetOf3 {
+ protected:
+  Fleet() : FleetOf3({"--cap", std::to_string(kCap), "--lag-in-ms", "50", "--lag-out-ms", "150"}) {}
 };
 
 TEST_F(Fleet, ThreeBusyGatewaysShareTheCapAndNeverPassIt) {
@@ -230,6 +240,60 @@ TEST_F(Fleet, AllBusyTheFleetServesAsMuchAsOneGatewayWithTheWholeCap) {
       fleet_load.ok_in_time.load(), single_load.ok_in_time.load(), ratio);
   EXPECT_GE(ratio, 0.9);
   expect_never_over_the_cap();
+}
+
+// Another client on the key holds two sessions throughout (the test upstream's own). With the
+// upstream's usage endpoint the gateways pass its readings on and the ledger holds those two
+// back from the shares; without it the fleet takes the whole cap and runs into them.
+constexpr int kTheirs = 2;
+constexpr int kLongSessionMs = 500;
+
+class FleetBesideAnotherClient : public FleetOf3 {
+ protected:
+  FleetBesideAnotherClient()
+      : FleetOf3({"--cap", std::to_string(kCap), "--lag-in-ms", "50", "--lag-out-ms", "150",
+                  "--foreign", std::to_string(kTheirs)}) {}
+};
+
+class FleetReadingUsage : public FleetBesideAnotherClient {
+ protected:
+  std::string gateway_extra() const override { return "usage_url = " + up.url() + "/usage\n"; }
+};
+
+TEST_F(FleetReadingUsage, TheSharesLeaveTheOtherClientsSessionsAndNothingIsRefused) {
+  for (const auto& g : gateways)
+    ASSERT_GE(
+        time_until(10s, [&] { return g->metric("slotgate_fleet_foreign_sessions") == kTheirs; })
+            .count(),
+        0)
+        << g->metrics();
+  ClaimSampler sampler(redis);
+  Load load;
+  drive(ports(), 12, 4s, kLongSessionMs, load);
+  printf(
+      "fleet of 3 beside another client holding %d: %d requests, %d whole streams; claims in "
+      "Redis at most %ld; upstream billed at most %ld at once, %ld refused\n",
+      kTheirs, load.requests.load(), load.ok.load(), sampler.max(), up.ledger("max_billed"),
+      up.ledger("rejected"));
+  EXPECT_GT(load.ok.load(), 0);
+  EXPECT_EQ(load.ok.load(), load.requests.load()) << "every request answered in full";
+  EXPECT_LE(sampler.max(), kCap - kTheirs) << "the shares never reach into the other client's";
+  expect_never_over_the_cap();
+  std::string said;
+  const std::string metrics = gateways[0]->metrics();
+  EXPECT_EQ(slotgate::test::promtool_check(metrics, said), 0) << said << metrics;
+}
+
+// The test above, without readings: it fails, which is what makes the one above worth having.
+TEST_F(FleetBesideAnotherClient, WithoutReadingsTheFleetRunsIntoTheOtherClient) {
+  Load load;
+  drive(ports(), 12, 4s, kLongSessionMs, load);
+  printf(
+      "the same without readings: %d requests, %d whole streams; upstream billed at most %ld at "
+      "once, %ld refused\n",
+      load.requests.load(), load.ok.load(), up.ledger("max_billed"), up.ledger("rejected"));
+  EXPECT_GT(up.ledger("rejected"), 0) << "the fleet took the whole cap: the upstream refused";
+  EXPECT_EQ(gateways[0]->metric("slotgate_fleet_foreign_sessions"), 0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The fleet's share arithmetic, and its ledger script run by a real redis-server (started by
 // the test on a free loopback port): fair splits, expiry in Redis time, claims never revoked,
-// the floor reserved, a fresh ledger settling, and repairs of an inconsistent ledger.
+// the floor reserved, a fresh ledger settling, repairs of an inconsistent ledger, and other
+// clients' usage held back from usage readings.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -44,6 +45,17 @@ class Ledger : public ::testing::Test {
     Grant g;
     Failure why = Failure::kCount;
     EXPECT_TRUE(link.renew("k", id, want, in_use, ttl, kCap, floor, leave, g, why))
+        << slotgate::fleet::to_string(why);
+    return g;
+  }
+  // A renewal passing on a usage reading (`reading` < 0: none) and `held` permits out.
+  Grant renew_seeing(const std::string& id, uint32_t want, uint32_t held, int64_t reading,
+                     std::chrono::milliseconds hold = 10000ms,
+                     std::chrono::milliseconds age = 0ms) {
+    Grant g;
+    Failure why = Failure::kCount;
+    const slotgate::fleet::Reading r{reading, age, held, hold};
+    EXPECT_TRUE(link.renew("k", id, want, held, 10000ms, kCap, 0, false, r, g, why))
         << slotgate::fleet::to_string(why);
     return g;
   }
@@ -193,6 +205,68 @@ TEST_F(Ledger, AMemberWithNothingInUseCanLeaveAtOnce) {
   // With sessions out, leaving keeps what is in use until the lease runs out.
   renew("b", 0, 2, 0, 10000ms, /*leave=*/true);
   EXPECT_EQ(redis.run({"HGET", "{slotgate:k}:claims", "b"}), "2");
+}
+
+TEST_F(Ledger, UsageBeyondTheMembersSessionsIsHeldBackFromEveryShare) {
+  established();
+  // a has one permit out; the upstream counts 3: two sessions are another client's.
+  Grant a = renew_seeing("a", 4, 1, 3);
+  EXPECT_EQ(a.foreign, 2u);
+  EXPECT_EQ(a.limit, 2u) << "the cap less the other client's two";
+  // b has no usage source: the ledger still holds the two back from its share.
+  Grant b = renew_seeing("b", 4, 0, -1);
+  EXPECT_EQ(b.foreign, 2u);
+  EXPECT_EQ(b.limit, 0u) << "a claims the 2 the others leave";
+  a = renew_seeing("a", 4, 1, 3);
+  EXPECT_EQ(a.limit, 1u) << "a fair split of 2 between a and b";
+  EXPECT_EQ(a.claim, 1u) << "the one it has out";
+  EXPECT_EQ(renew_seeing("b", 4, 0, -1).limit, 1u);
+  EXPECT_LE(claims_sum() + a.foreign, kCap);
+}
+
+TEST_F(Ledger, TheMembersOwnSessionsAreNotForeign) {
+  established();
+  renew_seeing("a", 4, 2, -1);
+  Grant b = renew_seeing("b", 4, 1, 3);  // 2 of a's (its last renewal) and b's 1
+  EXPECT_EQ(b.foreign, 0u);
+  EXPECT_EQ(renew_seeing("a", 4, 2, 4).foreign, 1u) << "one more than the members have out";
+}
+
+TEST_F(Ledger, ForeignUsageRisesAtOnceAndFallsOnlyAfterTheHold) {
+  established();
+  EXPECT_EQ(renew_seeing("a", 4, 0, 2, 300ms).foreign, 2u);
+  EXPECT_EQ(renew_seeing("a", 4, 0, 3, 300ms).foreign, 3u) << "a rise is taken at once";
+  Grant g = renew_seeing("a", 4, 0, 0, 300ms);
+  EXPECT_EQ(g.foreign, 3u) << "a lower reading within the hold changes nothing";
+  EXPECT_EQ(g.limit, 1u);
+  std::this_thread::sleep_for(350ms);  // Redis time passes the hold since 3 was last seen
+  g = renew_seeing("a", 4, 0, 1, 300ms);
+  EXPECT_EQ(g.foreign, 1u) << "past the hold, what readings show";
+  EXPECT_EQ(g.limit, 3u);
+}
+
+TEST_F(Ledger, WithoutReadingsForeignUsageStepsDownOnePerHold) {
+  established();
+  EXPECT_EQ(renew_seeing("a", 4, 0, 2, 300ms).foreign, 2u);
+  EXPECT_EQ(renew_seeing("a", 4, 0, 4, 300ms, 400ms).foreign, 2u) << "older than the hold";
+  EXPECT_EQ(renew_seeing("a", 4, 0, -1, 300ms).foreign, 2u);
+  std::this_thread::sleep_for(350ms);
+  EXPECT_EQ(renew_seeing("a", 4, 0, -1, 300ms).foreign, 1u);
+  EXPECT_EQ(renew_seeing("a", 4, 0, -1, 300ms).foreign, 1u) << "one step per hold";
+  std::this_thread::sleep_for(350ms);
+  Grant g = renew_seeing("a", 4, 0, -1, 300ms);
+  EXPECT_EQ(g.foreign, 0u);
+  EXPECT_EQ(g.limit, 4u);
+}
+
+TEST_F(Ledger, ForeignUsageAtTheCapLeavesNothingEvenTheFloor) {
+  established();
+  Grant g;
+  Failure why = Failure::kCount;
+  const slotgate::fleet::Reading r{4, 0ms, 0, 10000ms};
+  ASSERT_TRUE(link.renew("k", "a", 4, 0, 10000ms, kCap, 1, false, r, g, why));
+  EXPECT_EQ(g.foreign, 4u);
+  EXPECT_EQ(g.limit, 0u) << "the floor is for a member without a lease, not past the cap";
 }
 
 TEST_F(Ledger, RedisGoneIsAFailureWithItsReasonAndABackRedisIsFoundAgain) {

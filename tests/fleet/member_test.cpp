@@ -1,6 +1,7 @@
 // The fleet member on real limiters (posix port) and a real redis-server: it starts at 0,
 // takes its share, splits the cap with another member, keeps its share while Redis is gone
-// until its lease would have run out, then drops to its floor, and comes back by itself.
+// until its lease would have run out, then drops to its floor, and comes back by itself; and
+// it passes usage readings on, so the fleet's shares leave room for another client's sessions.
 #include "slotgate/fleet/member.hpp"
 
 #include <gtest/gtest.h>
@@ -92,6 +93,10 @@ TEST(FleetOptions, BadOptionsAreNamed) {
   o.renew_every = o.ttl;
   EXPECT_FALSE(slotgate::fleet::check(o, why));
   o.renew_every = 0ms;
+  o.usage_hold = -1ms;
+  EXPECT_FALSE(slotgate::fleet::check(o, why));
+  EXPECT_EQ(why, "usage_hold: not negative");
+  o.usage_hold = 0ms;
   EXPECT_TRUE(slotgate::fleet::check(o, why)) << why;
 }
 
@@ -125,6 +130,41 @@ TEST(FleetMember, TwoBusyMembersSplitTheCapAndNeverClaimMore) {
   });
   EXPECT_TRUE(split) << a.limit() << " and " << b.limit();
   EXPECT_EQ(ma.status().peers, 1u);
+}
+
+TEST(FleetMember, ReadingsPassedOnLeaveRoomForAnotherClientOnTheKey) {
+  slotgate::test::Redis redis;
+  ASSERT_TRUE(redis.ping());
+  redis.run({"HSET", "{slotgate:k}:meta", "epoch", "0"});
+  Gateway g;
+  // The upstream's whole count as a usage source would read it: this member's sessions and
+  // another client's.
+  std::atomic<uint32_t> theirs{2};
+  std::atomic<int> refreshes{0};
+  auto o = options(redis, "a");
+  o.read_usage = [&](uint32_t& sessions, std::chrono::milliseconds& age) {
+    sessions = g.limiter.snapshot().held + theirs.load();
+    age = 0ms;
+    return true;
+  };
+  o.refresh_usage = [&] { ++refreshes; };
+  Member<L> m(g.limiter, o);
+  g.busy(kCap + 2);
+  ASSERT_TRUE(within(5s, [&] { return g.limit() == kCap - 2; })) << g.limit();
+  EXPECT_EQ(m.status().foreign, 2u);
+  // Held for as long as readings show it (a second, four renewals).
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  while (std::chrono::steady_clock::now() < until) {
+    EXPECT_LE(g.limit(), kCap - 2);
+    std::this_thread::sleep_for(10ms);
+  }
+  theirs = 0;  // the other client leaves: its room comes back once the hold has passed
+  EXPECT_TRUE(within(5s, [&] { return g.limit() == kCap; })) << g.limit();
+  EXPECT_EQ(m.status().foreign, 0u);
+  const auto s = m.status();
+  EXPECT_GE(refreshes.load(), 1);
+  EXPECT_LE(static_cast<uint64_t>(refreshes.load()), s.renewals + 1)
+      << "at most one fetch per renewal, however often demand renews early";
 }
 
 TEST(FleetMember, WithoutRedisTheShareHoldsUntilTheLeaseEndsThenTheFloorThenItComesBack) {

@@ -96,6 +96,16 @@ TEST(GatewayConfig, TheKeyCanComeFromTheEnvironment) {
   EXPECT_EQ(c.key, "sk-env");
 }
 
+TEST(GatewayConfig, AFleetGatewayTakesAUsageEndpointForItsMember) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config(kMinimal + "fleet_redis = 127.0.0.1:6379\nusage_url = http://a/usage\n",
+                           "gw.conf", c, error))
+      << error;
+  EXPECT_TRUE(c.fleet());
+  EXPECT_EQ(c.usage_url, "http://a/usage");
+}
+
 struct Bad {
   const char* name;
   std::string text;

@@ -24,6 +24,14 @@
 // its in-flight sessions past its lease (they are counted by nobody then): keep sessions shorter
 // than the TTL, or let the provider's usage gate catch it.
 //
+// Other clients on the key: a member given a usage source (the upstream's whole count for the
+// key: an endpoint, or readings from response headers) passes its latest reading on with every
+// renewal, and asks for a new one at most once per renewal period. The ledger holds back what
+// readings show beyond the members' own sessions, for all of them (ledger_script.hpp, step 4),
+// so the fleet shares the cap less what the other clients use. The local limiter then takes no
+// usage source: its limit is the member's share, and the gate would count the peers' sessions
+// against it.
+//
 // The floor: slots a member may use while it has no lease (Redis gone). 0 by default, the only
 // value that can never overshoot; with f > 0 every member is reserved f in the ledger, and a
 // member cut off alone may take the upstream f past its cap until it is back.
@@ -36,6 +44,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -58,6 +67,14 @@ struct Options {
   std::chrono::milliseconds ttl{10000};
   std::chrono::milliseconds renew_every{0};  // 0: ttl / 4
   std::chrono::milliseconds timeout{0};      // Redis connect and command timeout; 0: ttl / 5
+  // Optional: the latest usage reading (the upstream's whole count for the key) and its age;
+  // false for none. Called on the member's thread; must not wait for I/O.
+  std::function<bool(uint32_t& sessions, std::chrono::milliseconds& age)> read_usage;
+  // Optional: start fetching a new reading and return at once.
+  std::function<void()> refresh_usage;
+  // How long the ledger holds other clients' usage a reading showed, and the oldest reading it
+  // takes; 0: half the TTL (two renewals). The same on every member of a ledger.
+  std::chrono::milliseconds usage_hold{0};
 };
 
 // False, and which option and why, for options a member cannot run with.
@@ -76,6 +93,8 @@ inline bool check(const Options& o, std::string& why) {
     why = "renew_every: below the ttl";
   else if (o.timeout.count() < 0 || o.timeout >= o.ttl)
     why = "timeout: below the ttl";
+  else if (o.usage_hold.count() < 0)
+    why = "usage_hold: not negative";
   else
     return true;
   return false;
@@ -103,6 +122,8 @@ struct MemberStatus {
   uint64_t renewals = 0;
   uint64_t failures[static_cast<int>(Failure::kCount)] = {};
   uint64_t repairs = 0;         // repairs the ledger has made (every member's renewals)
+  uint32_t foreign = 0;         // other clients' sessions the ledger holds back
+  int64_t reading = -1;         // the usage reading the last renewal passed on (-1: none)
   double lease_left_s = 0;      // until the lease lapses by this member's clock (0: none)
   double since_renewal_s = -1;  // since the last renewal that succeeded (-1: none yet)
 };
@@ -163,6 +184,7 @@ class Member {
   static Options complete(Options o) {
     if (o.renew_every.count() == 0) o.renew_every = o.ttl / 4;
     if (o.timeout.count() == 0) o.timeout = o.ttl / 5;
+    if (o.usage_hold.count() == 0) o.usage_hold = o.ttl / 2;
     if (o.id.empty()) {
       char host[128] = {};
       gethostname(host, sizeof host - 1);
@@ -177,6 +199,8 @@ class Member {
     const auto s = limiter_.snapshot();
     return Demand{s.held, s.cooling, s.queued};
   }
+
+  uint32_t held_now() const { return limiter_.snapshot().held; }
 
   void apply(uint32_t limit) {
     if (applied_ == limit && applied_set_) return;
@@ -229,8 +253,9 @@ class Member {
     Grant g;
     Failure why = Failure::kCount;
     sent_want_ = want;
+    const Reading reading = take_reading(sent, held_now());
     const bool ok = link_.renew(opt_.name, opt_.id, want, in_use, opt_.ttl, opt_.cap, opt_.floor,
-                                leave, g, why);
+                                leave, reading, g, why);
     if (!ok) {
       std::lock_guard<std::mutex> lock(mu_);
       ++status_.failures[static_cast<int>(why)];
@@ -252,9 +277,29 @@ class Member {
       target_ = g.target;
       status_.peers = g.peers;
       status_.repairs = g.repairs;
+      status_.foreign = g.foreign;
+      status_.reading = reading.sessions;
     }
     apply(g.limit);
     return true;
+  }
+
+  // The reading to pass on, and a fetch asked for (at most once per renewal period, however
+  // often demand brings a renewal forward), so the next renewal has a newer one.
+  Reading take_reading(Clock::time_point now, uint32_t held) {
+    Reading r{-1, std::chrono::milliseconds(0), held, opt_.usage_hold};
+    uint32_t sessions = 0;
+    std::chrono::milliseconds age(0);
+    if (opt_.read_usage && opt_.read_usage(sessions, age)) {
+      r.sessions = sessions;
+      r.age = std::max(age, std::chrono::milliseconds(0));
+    }
+    if (opt_.refresh_usage && (!refreshed_ || now - last_refresh_ >= opt_.renew_every)) {
+      opt_.refresh_usage();
+      refreshed_ = true;
+      last_refresh_ = now;
+    }
+    return r;
   }
 
   void lapse_if_due(Clock::time_point now) {
@@ -277,6 +322,8 @@ class Member {
   uint32_t sent_want_ = 0;  // what the last renewal asked for
   uint32_t claim_ = 0;      // what the ledger recorded at the last renewal (0 once lapsed)
   uint32_t target_ = 0;     // this member's part of the split at the last renewal
+  bool refreshed_ = false;  // a usage fetch asked for yet
+  Clock::time_point last_refresh_{};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -38,8 +38,20 @@ struct Grant {
   uint32_t peers = 0;    // other live members
   uint64_t repairs = 0;  // repairs the ledger has made, in all
   bool settling = false;
-  uint32_t others = 0;  // what the others claim
-  uint32_t target = 0;  // this member's part of the fair split (the limit, once others shrink)
+  uint32_t others = 0;   // what the others claim
+  uint32_t target = 0;   // this member's part of the fair split (the limit, once others shrink)
+  uint32_t foreign = 0;  // other clients' sessions the ledger holds back (ledger_script.hpp, 4)
+};
+
+// What a member passes on for the ledger's count of other clients: its usage source's reading
+// (the upstream's whole count for the key) and its age, its own sessions in flight, and how
+// long the ledger holds foreign usage a reading showed (also the oldest reading it takes; the
+// same on every member).
+struct Reading {
+  int64_t sessions = -1;  // -1: no reading
+  std::chrono::milliseconds age{0};
+  uint32_t held = 0;  // this member's permits out now
+  std::chrono::milliseconds hold{0};
 };
 
 class RedisLink {
@@ -53,20 +65,25 @@ class RedisLink {
 
   // Runs the ledger script for ledger `name`. False and `why` on failure.
   bool renew(const std::string& name, const std::string& id, uint32_t want, uint32_t in_use,
-             std::chrono::milliseconds ttl, uint32_t cap, uint32_t floor, bool leave, Grant& out,
-             Failure& why) {
+             std::chrono::milliseconds ttl, uint32_t cap, uint32_t floor, bool leave,
+             const Reading& reading, Grant& out, Failure& why) {
     if (!connected(why)) return false;
     const std::string tag = "{slotgate:" + name + "}:";
-    const std::string keys[4] = {tag + "leases", tag + "claims", tag + "wants", tag + "meta"};
-    const std::string args[7] = {id,
-                                 std::to_string(want),
-                                 std::to_string(in_use),
-                                 std::to_string(ttl.count()),
-                                 std::to_string(cap),
-                                 std::to_string(floor),
-                                 leave ? "1" : "0"};
+    const std::string keys[5] = {tag + "leases", tag + "claims", tag + "wants", tag + "meta",
+                                 tag + "uses"};
+    const std::string args[11] = {id,
+                                  std::to_string(want),
+                                  std::to_string(in_use),
+                                  std::to_string(ttl.count()),
+                                  std::to_string(cap),
+                                  std::to_string(floor),
+                                  leave ? "1" : "0",
+                                  std::to_string(reading.sessions < 0 ? -1 : reading.sessions),
+                                  std::to_string(reading.age.count()),
+                                  std::to_string(reading.hold.count()),
+                                  std::to_string(reading.held)};
     for (int attempt = 0; attempt < 2; ++attempt) {
-      std::vector<const char*> argv{"EVALSHA", sha_.c_str(), "4"};
+      std::vector<const char*> argv{"EVALSHA", sha_.c_str(), "5"};
       for (const auto& k : keys) argv.push_back(k.c_str());
       for (const auto& a : args) argv.push_back(a.c_str());
       redisReply* r = command(argv, why);
@@ -84,6 +101,13 @@ class RedisLink {
     }
     why = Failure::kRedis;
     return false;
+  }
+  // A renewal without a reading or sessions in flight (foreign usage held for half a TTL).
+  bool renew(const std::string& name, const std::string& id, uint32_t want, uint32_t in_use,
+             std::chrono::milliseconds ttl, uint32_t cap, uint32_t floor, bool leave, Grant& out,
+             Failure& why) {
+    return renew(name, id, want, in_use, ttl, cap, floor, leave, Reading{-1, {}, 0, ttl / 2}, out,
+                 why);
   }
 
   // Reads a hash of the ledger (tests and tools): field -> value pairs, or false.
@@ -164,12 +188,12 @@ class RedisLink {
       why = Failure::kRedis;
       return false;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 7) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 8) {
       why = Failure::kReply;
       return false;
     }
-    long long v[7];
-    for (size_t i = 0; i < 7; ++i) {
+    long long v[8];
+    for (size_t i = 0; i < 8; ++i) {
       if (r->element[i]->type != REDIS_REPLY_INTEGER || r->element[i]->integer < 0) {
         why = Failure::kReply;
         return false;
@@ -183,6 +207,7 @@ class RedisLink {
     out.settling = v[4] != 0;
     out.others = static_cast<uint32_t>(v[5]);
     out.target = static_cast<uint32_t>(v[6]);
+    out.foreign = static_cast<uint32_t>(v[7]);
     return true;
   }
 
