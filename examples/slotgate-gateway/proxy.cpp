@@ -112,7 +112,7 @@ Gateway::Gateway(net::io_context& io, const Config& config,
     o.floor = config_.fleet_floor;
     o.ttl = ms(config_.fleet_ttl_ms);
     if (source_) {
-      // Held by the member's functions: the source outlives the member either way.
+      // The member's functions hold the source, so it lives as long as they do.
       auto feed = source_;
       o.read_usage = [feed](uint32_t& sessions, std::chrono::milliseconds& age) {
         slotgate::UsageReading<uint64_t> r;
