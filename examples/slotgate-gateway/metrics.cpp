@@ -151,6 +151,9 @@ void fleet_part(Exposition& e, const slotgate::fleet::MemberStatus& f) {
   e.single("slotgate_fleet_foreign_sessions", "gauge",
            "Other clients' sessions on the key the ledger holds back, from usage readings.",
            f.foreign);
+  e.single("slotgate_fleet_reading_sessions", "gauge",
+           "The upstream's count in the usage reading the last renewal passed on (-1: none).",
+           static_cast<double>(f.reading));
   e.family("slotgate_fleet_state", "gauge", "1 for the member's state: its lease and share.");
   for (const State s : {State::kStarting, State::kLeased, State::kSettling, State::kLapsed})
     e.sample("slotgate_fleet_state", {{"state", slotgate::fleet::to_string(s)}},

@@ -26,11 +26,12 @@
 //
 // Other clients on the key: a member given a usage source (the upstream's whole count for the
 // key: an endpoint, or readings from response headers) passes its latest reading on with every
-// renewal, and asks for a new one at most once per renewal period. The ledger holds back what
-// readings show beyond the members' own sessions, for all of them (ledger_script.hpp, step 4),
-// so the fleet shares the cap less what the other clients use. The local limiter then takes no
-// usage source: its limit is the member's share, and the gate would count the peers' sessions
-// against it.
+// renewal, and asks for a new one once per renewal period, a fifth of a period before the
+// renewal, so that the reading is taken about when the permits out it is compared with are. The
+// ledger holds back what readings show beyond the members' own sessions, for all of them
+// (ledger_script.hpp, step 4), so the fleet shares the cap less what the other clients use. The
+// local limiter then takes no usage source: its limit is the member's share, and the gate would
+// count the peers' sessions against it.
 //
 // The floor: slots a member may use while it has no lease (Redis gone). 0 by default, the only
 // value that can never overshoot; with f > 0 every member is reserved f in the ledger, and a
@@ -200,8 +201,6 @@ class Member {
     return Demand{s.held, s.cooling, s.queued};
   }
 
-  uint32_t held_now() const { return limiter_.snapshot().held; }
-
   void apply(uint32_t limit) {
     if (applied_ == limit && applied_set_) return;
     limiter_.set_limit(limit, Limiter::port_type::now(), LimitChange::kKeepHeadroom);
@@ -225,6 +224,10 @@ class Member {
         nudged_ = false;
       }
       const auto now = Clock::now();
+      if (opt_.refresh_usage && !refresh_asked_ && now + opt_.renew_every / 5 >= next) {
+        opt_.refresh_usage();
+        refresh_asked_ = true;
+      }
       const Demand d = demand();
       const uint32_t want = want_for(d, opt_.cap, opt_.floor);
       // Early: asked to; demand rose above what the last renewal asked for; the ledger records
@@ -236,26 +239,27 @@ class Member {
           (d.queued > 0 && applied_ < target_ && now - last_try >= kBusyRetry);
       if (now >= next || early) {
         last_try = now;
-        next = renew(now, want, d.in_use(), false) ? now + opt_.renew_every
-                                                   : now + std::min(opt_.renew_every, kRetry);
+        next = renew(now, want, d, false) ? now + opt_.renew_every
+                                          : now + std::min(opt_.renew_every, kRetry);
+        refresh_asked_ = false;
       }
       lapse_if_due(Clock::now());
     }
     // Leaving: a member with nothing in use takes itself off the ledger at once.
     const Demand d = demand();
-    if (d.in_use() == 0) renew(Clock::now(), 0, 0, true);
+    if (d.in_use() == 0) renew(Clock::now(), 0, d, true);
   }
 
   static constexpr std::chrono::milliseconds kRetry{200};      // after a failed renewal
   static constexpr std::chrono::milliseconds kBusyRetry{100};  // for a share others still hold
 
-  bool renew(Clock::time_point sent, uint32_t want, uint32_t in_use, bool leave) {
+  bool renew(Clock::time_point sent, uint32_t want, const Demand& d, bool leave) {
     Grant g;
     Failure why = Failure::kCount;
     sent_want_ = want;
-    const Reading reading = take_reading(sent, held_now());
-    const bool ok = link_.renew(opt_.name, opt_.id, want, in_use, opt_.ttl, opt_.cap, opt_.floor,
-                                leave, reading, g, why);
+    const Reading reading = take_reading(d.held);
+    const bool ok = link_.renew(opt_.name, opt_.id, want, d.in_use(), opt_.ttl, opt_.cap,
+                                opt_.floor, leave, reading, g, why);
     if (!ok) {
       std::lock_guard<std::mutex> lock(mu_);
       ++status_.failures[static_cast<int>(why)];
@@ -284,20 +288,14 @@ class Member {
     return true;
   }
 
-  // The reading to pass on, and a fetch asked for (at most once per renewal period, however
-  // often demand brings a renewal forward), so the next renewal has a newer one.
-  Reading take_reading(Clock::time_point now, uint32_t held) {
+  // The reading to pass on, with this member's permits out.
+  Reading take_reading(uint32_t held) {
     Reading r{-1, std::chrono::milliseconds(0), held, opt_.usage_hold};
     uint32_t sessions = 0;
     std::chrono::milliseconds age(0);
     if (opt_.read_usage && opt_.read_usage(sessions, age)) {
       r.sessions = sessions;
       r.age = std::max(age, std::chrono::milliseconds(0));
-    }
-    if (opt_.refresh_usage && (!refreshed_ || now - last_refresh_ >= opt_.renew_every)) {
-      opt_.refresh_usage();
-      refreshed_ = true;
-      last_refresh_ = now;
     }
     return r;
   }
@@ -319,11 +317,10 @@ class Member {
   RedisLink link_;  // the member's thread's alone
   uint32_t applied_ = 0;
   bool applied_set_ = false;
-  uint32_t sent_want_ = 0;  // what the last renewal asked for
-  uint32_t claim_ = 0;      // what the ledger recorded at the last renewal (0 once lapsed)
-  uint32_t target_ = 0;     // this member's part of the split at the last renewal
-  bool refreshed_ = false;  // a usage fetch asked for yet
-  Clock::time_point last_refresh_{};
+  uint32_t sent_want_ = 0;      // what the last renewal asked for
+  uint32_t claim_ = 0;          // what the ledger recorded at the last renewal (0 once lapsed)
+  uint32_t target_ = 0;         // this member's part of the split at the last renewal
+  bool refresh_asked_ = false;  // a usage fetch asked for ahead of the next renewal
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
