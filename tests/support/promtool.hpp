@@ -2,6 +2,7 @@
 // real parser and linter, not a pattern of the project's own. SLOTGATE_PROMTOOL names it.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdio.h>
 #include <sys/wait.h>
 
@@ -22,6 +23,13 @@ inline int promtool_check(const std::string& text, std::string& said) {
   while (fgets(buf, sizeof buf, p) != nullptr) said += buf;
   const int status = pclose(p);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// For EXPECT_TRUE: promtool accepts `text`; if not, what it said and the text.
+inline ::testing::AssertionResult promtool_accepts(const std::string& text) {
+  std::string said;
+  if (promtool_check(text, said) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << said << "\n" << text;
 }
 
 }  // namespace slotgate::test

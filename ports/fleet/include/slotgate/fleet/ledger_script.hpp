@@ -24,12 +24,12 @@
 //      (the safe side: nobody grows past it until its member renews and says what it uses).
 //   4. Other clients on the key: a reading no older than `hold` shows the upstream's whole
 //      count; what it shows beyond the members' permits out (this member's now, the others'
-//      at their last renewals; a member that reported none counts 0) is foreign usage. That
-//      errs on the side of too much: a session a member ended just before the reading, which
-//      the upstream still counted, shows as foreign. The ledger holds back the most a reading
-//      showed: it rises at once, and falls to what readings show once `hold` has passed since
-//      one last showed as many; with no reading from any member it steps down by one per
-//      `hold`.
+//      at their last renewals; a member that reported none counts 0) is foreign usage. An
+//      estimate: a session a member ended just before the reading, which the upstream still
+//      counted, shows as foreign; and the others' counts are not from the reading's instant, so
+//      it can be off either way. The ledger holds back the most a reading showed: it rises at
+//      once, and falls to what readings show once `hold` has passed since one last showed as
+//      many; with no reading from any member it steps down by one per `hold`.
 //   5. Targets: the cap less foreign usage split max-min fairly over the live members' wants
 //      (water-filling), each member reserved at least the floor; leftover units go in
 //      member-id order.
