@@ -34,6 +34,9 @@ struct Config {
   uint32_t default_pause_ms = 1000;       // pause after a 429 without Retry-After
   uint32_t upstream_timeout_ms = 300000;  // for the response to start, and between its chunks
   uint32_t connect_timeout_ms = 10000;    // to connect (and handshake) upstream
+  // A client connection's upstream connection is kept for its next request while idle less
+  // than this (0: a new upstream connection for every request). See upstream_link.hpp.
+  uint32_t upstream_idle_ms = 30000;
   uint32_t body_limit_bytes = 8u << 20;   // a larger request body gets 413
   uint32_t threads = 1;                   // event-loop threads
   uint32_t drain_timeout_ms = 10000;      // on SIGTERM: streams get this long to finish

@@ -206,6 +206,16 @@ void gateway_part(Exposition& e, const Stats& st) {
              load(st.clients_gone[i]));
   e.single("slotgate_gateway_passive_readings_total", "counter",
            "Usage counts offered from proxied responses' headers.", load(st.passive_offers));
+  e.family("slotgate_gateway_upstream_sent_total", "counter",
+           "Requests sent upstream, by connection: a new one, or one kept from the client "
+           "connection's last request.");
+  e.sample("slotgate_gateway_upstream_sent_total", {{"connection", "new"}},
+           load(st.upstream_connected));
+  e.sample("slotgate_gateway_upstream_sent_total", {{"connection", "kept"}},
+           load(st.upstream_reused));
+  e.single("slotgate_gateway_upstream_resent_total", "counter",
+           "Requests sent again on a new connection after a kept one failed before any answer.",
+           load(st.upstream_retries));
 
   e.family("slotgate_gateway_wait_seconds", "histogram",
            "Time from a request's arrival to its permit.");

@@ -67,8 +67,11 @@ struct Stats {
   std::atomic<uint64_t> upstream_failures[static_cast<size_t>(UpstreamFailure::kCount)] = {};
   std::atomic<uint64_t> clients_gone[static_cast<size_t>(Phase::kCount)] = {};
   std::atomic<uint64_t> passive_offers{0};
-  std::atomic<int64_t> connections{0};  // client connections open
-  std::atomic<int64_t> in_upstream{0};  // requests with a permit, talking to the upstream
+  std::atomic<uint64_t> upstream_connected{0};  // upstream connections opened
+  std::atomic<uint64_t> upstream_reused{0};     // requests sent on a kept upstream connection
+  std::atomic<uint64_t> upstream_retries{0};    // ... sent again on a new one (upstream_link.hpp)
+  std::atomic<int64_t> connections{0};          // client connections open
+  std::atomic<int64_t> in_upstream{0};          // requests with a permit, talking to the upstream
   WaitHistogram wait;
 
   void count(Refusal r) { refused[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed); }

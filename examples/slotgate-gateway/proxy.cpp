@@ -13,6 +13,8 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "client_watch.hpp"
@@ -192,6 +194,9 @@ net::awaitable<bool> Gateway::respond(beast::tcp_stream& client, unsigned status
 
 net::awaitable<void> Gateway::serve(tcp::socket socket) {
   Counted<int64_t> open(stats_.connections);
+  // A relayed stream goes out event by event: no event waits for the client's ACK of the last.
+  beast::error_code nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);
   beast::tcp_stream client(std::move(socket));
   const auto conn = std::make_shared<Connection>(client.get_executor());
   conn->client = &client.socket();
@@ -210,6 +215,7 @@ net::awaitable<void> Gateway::serve(tcp::socket socket) {
   } unregister{*this, conn};
 
   beast::flat_buffer buffer;
+  KeptUpstream kept;  // the upstream connection kept between this client's requests
   while (!draining_.load(std::memory_order_relaxed)) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(config_.body_limit_bytes);
@@ -230,14 +236,15 @@ net::awaitable<void> Gateway::serve(tcp::socket socket) {
       ok = co_await respond(client, 200, metrics(), keep, {},
                             "text/plain; version=0.0.4; charset=utf-8");
     else
-      ok = co_await proxy(client, req, *conn);
+      ok = co_await proxy(client, req, *conn, kept);
     if (!ok || !keep) break;
   }
   beast::error_code ignored;
   client.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-net::awaitable<bool> Gateway::proxy(beast::tcp_stream& client, Request& req, Connection& conn) {
+net::awaitable<bool> Gateway::proxy(beast::tcp_stream& client, Request& req, Connection& conn,
+                                    KeptUpstream& kept) {
   stats_.requests.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
   const uint64_t arrived = now_ns();
   const bool keep = req.keep_alive();
@@ -284,28 +291,26 @@ net::awaitable<bool> Gateway::proxy(beast::tcp_stream& client, Request& req, Con
   stats_.wait.observe(now_ns() - arrived);
 
   Counted<int64_t> upstream(stats_.in_upstream);
-  const auto ex = co_await net::this_coro::executor;
-  if (config_.upstream.tls) {
-    beast::ssl_stream<beast::tcp_stream> up(ex, tls_);
-    co_return co_await exchange(up, client, req, permit, *watch, conn);
-  }
-  beast::tcp_stream up(ex);
-  co_return co_await exchange(up, client, req, permit, *watch, conn);
+  if (config_.upstream.tls)
+    co_return co_await exchange(kept.tls, client, req, permit, *watch, conn);
+  co_return co_await exchange(kept.plain, client, req, permit, *watch, conn);
 }
 
 template <class Stream>
-net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Request& req,
-                                       Limiter::guard_type& permit, ClientWatch& watch,
-                                       Connection& conn) {
+net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_stream& client,
+                                       Request& req, Limiter::guard_type& permit,
+                                       ClientWatch& watch, Connection& conn) {
   constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   const bool keep = req.keep_alive();
+  const bool keep_upstream = config_.upstream_idle_ms != 0;
   const Url& target = config_.upstream;
-  beast::tcp_stream& lowest = beast::get_lowest_layer(up);
+  std::unique_ptr<Stream> up;
+  if (keep_upstream) up = link.take(ms(config_.upstream_idle_ms));
   // A client that leaves ends the upstream exchange: its socket closes, its operation fails.
-  conn.upstream = &lowest.socket();
+  beast::tcp_stream* lowest = nullptr;
   watch.on_gone([&lowest] {
     beast::error_code ignored;
-    lowest.socket().close(ignored);
+    if (lowest != nullptr) lowest->socket().close(ignored);
   });
   struct Detach {
     Connection& c;
@@ -321,22 +326,6 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
                    std::string("upstream: ") + what + ": " + ec.message() + "\n", keep);
   };
 
-  tcp::resolver resolver(co_await net::this_coro::executor);
-  auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
-  if (watch.gone()) co_return false;
-  if (rec) co_return co_await failed(UpstreamFailure::kResolve, rec, "resolve");
-  lowest.expires_after(ms(config_.connect_timeout_ms));
-  auto [cec, endpoint] = co_await lowest.async_connect(endpoints, kTuple);
-  if (watch.gone()) co_return false;
-  if (cec) co_return co_await failed(UpstreamFailure::kConnect, cec, "connect");
-  if constexpr (kTls) {
-    SSL_set_tlsext_host_name(up.native_handle(), target.host.c_str());  // SNI
-    up.set_verify_callback(net::ssl::host_name_verification(target.host));
-    auto [hec] = co_await up.async_handshake(net::ssl::stream_base::client, kTuple);
-    if (watch.gone()) co_return false;
-    if (hec) co_return co_await failed(UpstreamFailure::kConnect, hec, "TLS handshake");
-  }
-
   // The request, with the key and without the client's hop-by-hop headers.
   Request out;
   out.method(req.method());
@@ -348,27 +337,84 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
       out.insert(f.name_string(), f.value());
   out.set(bhttp::field::host, target.authority());
   if (!config_.key.empty()) out.set(bhttp::field::authorization, "Bearer " + config_.key);
-  out.keep_alive(false);
+  out.keep_alive(keep_upstream);
   out.body() = std::move(req.body());
   out.prepare_payload();
-  const uint64_t sent_at = now_ns();  // a passive reading is true at some instant after this
-  lowest.expires_after(ms(config_.upstream_timeout_ms));
-  auto [wec, wn] = co_await bhttp::async_write(up, out, kTuple);
-  if (watch.gone()) co_return false;
-  if (wec) co_return co_await failed(UpstreamFailure::kSend, wec, "send");
+
+  // Sent on the kept connection if there is one; sent once more on a new one if that failed
+  // before the upstream answered anything and the request may go twice (upstream_link.hpp).
+  beast::flat_buffer from_up;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  uint64_t sent_at = 0;  // a passive reading is true at some instant after this
+  for (bool again = false;; again = true) {
+    const bool reused = up != nullptr;
+    if (!reused) {
+      if constexpr (kTls)
+        up = std::make_unique<Stream>(co_await net::this_coro::executor, tls_);
+      else
+        up = std::make_unique<Stream>(co_await net::this_coro::executor);
+    }
+    lowest = &beast::get_lowest_layer(*up);
+    conn.upstream = &lowest->socket();
+    if (reused) {
+      stats_.upstream_reused.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+    } else {
+      stats_.upstream_connected.fetch_add(1, std::memory_order_relaxed);
+      tcp::resolver resolver(co_await net::this_coro::executor);
+      auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, kTuple);
+      if (watch.gone()) co_return false;
+      if (rec) co_return co_await failed(UpstreamFailure::kResolve, rec, "resolve");
+      lowest->expires_after(ms(config_.connect_timeout_ms));
+      auto [cec, endpoint] = co_await lowest->async_connect(endpoints, kTuple);
+      if (watch.gone()) co_return false;
+      if (cec) co_return co_await failed(UpstreamFailure::kConnect, cec, "connect");
+      beast::error_code nodelay_ec;  // a request's header and body go out at once
+      lowest->socket().set_option(tcp::no_delay(true), nodelay_ec);
+      if constexpr (kTls) {
+        SSL_set_tlsext_host_name(up->native_handle(), target.host.c_str());  // SNI
+        up->set_verify_callback(net::ssl::host_name_verification(target.host));
+        auto [hec] = co_await up->async_handshake(net::ssl::stream_base::client, kTuple);
+        if (watch.gone()) co_return false;
+        if (hec) co_return co_await failed(UpstreamFailure::kConnect, hec, "TLS handshake");
+      }
+    }
+    const auto retry = [&] {
+      stats_.upstream_retries.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
+      lowest = nullptr;
+      conn.upstream = nullptr;
+      up.reset();
+    };
+    sent_at = now_ns();
+    lowest->expires_after(ms(config_.upstream_timeout_ms));
+    auto [wec, wn] = co_await bhttp::async_write(*up, out, kTuple);
+    if (watch.gone()) co_return false;
+    if (wec && reused && !again) {  // a request not sent whole was not taken: send it again
+      retry();
+      continue;
+    }
+    if (wec) co_return co_await failed(UpstreamFailure::kSend, wec, "send");
+    from_up.clear();
+    parser.emplace();
+    parser->body_limit(std::numeric_limits<uint64_t>::max());
+    if (req.method() == bhttp::verb::head) parser->skip(true);
+    auto [hec, hn] = co_await bhttp::async_read_header(*up, from_up, *parser, kTuple);
+    if (watch.gone()) {
+      stats_.count(Phase::kUpstream);
+      co_return false;
+    }
+    if (hec && reused && !again && !parser->got_some() && replayable(req)) {
+      retry();
+      continue;
+    }
+    if (hec) co_return co_await failed(UpstreamFailure::kHeader, hec, "response");
+    break;
+  }
 
   // The response's header: a 429 releases the permit as rejected, with its Retry-After.
-  beast::flat_buffer from_up;
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(std::numeric_limits<uint64_t>::max());
-  if (req.method() == bhttp::verb::head) parser.skip(true);
-  auto [hec, hn] = co_await bhttp::async_read_header(up, from_up, parser, kTuple);
-  if (watch.gone()) {
-    stats_.count(Phase::kUpstream);
-    co_return false;
-  }
-  if (hec) co_return co_await failed(UpstreamFailure::kHeader, hec, "response");
-  auto& res = parser.get();
+  auto& res = parser->get();
+  // Whether the upstream keeps the connection (read before the response is rewritten for the
+  // client).
+  const bool upstream_keeps = keep_upstream && res.keep_alive() && !parser->need_eof();
   if (source_ && !config_.passive_header.empty()) {
     const auto it = res.find(config_.passive_header);
     if (it != res.end()) {
@@ -385,10 +431,10 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
   res.erase(bhttp::field::keep_alive);
   res.erase(bhttp::field::proxy_connection);
   res.keep_alive(keep);
-  if (!parser.is_done() && !parser.chunked() && !parser.content_length())
+  if (!parser->is_done() && !parser->chunked() && !parser->content_length())
     res.chunked(true);  // an upstream body ended by its connection's close: chunk it
   res.body().data = nullptr;
-  res.body().more = !parser.is_done();
+  res.body().more = !parser->is_done();
   bhttp::response_serializer<bhttp::buffer_body> sr{res};
   const auto client_gone = [&] {
     stats_.count(Phase::kUpstream);
@@ -399,11 +445,11 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
   if (whec) co_return client_gone();
   char chunk[16384];
   while (!sr.is_done()) {
-    if (!parser.is_done()) {
+    if (!parser->is_done()) {
       res.body().data = chunk;
       res.body().size = sizeof chunk;
-      lowest.expires_after(ms(config_.upstream_timeout_ms));
-      auto [bec, bn] = co_await bhttp::async_read_some(up, from_up, parser, kTuple);
+      lowest->expires_after(ms(config_.upstream_timeout_ms));
+      auto [bec, bn] = co_await bhttp::async_read_some(*up, from_up, *parser, kTuple);
       if (bec == bhttp::error::need_buffer) bec = {};
       if (watch.gone()) co_return client_gone();
       if (bec) {
@@ -414,7 +460,7 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
       // A read that parsed no body bytes (a chunk header alone) must hand the serializer no
       // buffer: an empty one is written as a zero-length chunk, which ends a chunked body.
       res.body().data = res.body().size != 0 ? chunk : nullptr;
-      res.body().more = !parser.is_done();
+      res.body().more = !parser->is_done();
     } else {
       res.body().data = nullptr;
       res.body().size = 0;
@@ -426,6 +472,13 @@ net::awaitable<bool> Gateway::exchange(Stream& up, beast::tcp_stream& client, Re
     if (cwe) co_return client_gone();
   }
   stats_.response(res.result_int());
+  // Kept only with nothing read beyond the response (bytes after it would be parsed as the next
+  // response's).
+  if (upstream_keeps && parser->is_done() && from_up.size() == 0 && !watch.gone()) {
+    lowest = nullptr;
+    conn.upstream = nullptr;
+    link.keep(std::move(up));
+  }
   co_return true;
 }
 

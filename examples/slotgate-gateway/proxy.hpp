@@ -14,6 +14,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -24,6 +25,7 @@
 #include "slotgate/fleet/member.hpp"
 #include "slotgate/http/usage_source.hpp"
 #include "slotgate/ports/asio.hpp"
+#include "upstream_link.hpp"
 
 namespace gateway {
 
@@ -33,6 +35,13 @@ inline constexpr slotgate::Lane kNormalLane{0}, kHighLane{1};
 using FleetMember = slotgate::fleet::Member<Limiter>;
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 class ClientWatch;
+
+// The upstream connections a client connection keeps between its requests: one of the kind
+// the upstream's scheme needs.
+struct KeptUpstream {
+  UpstreamLink<boost::beast::tcp_stream> plain;
+  UpstreamLink<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
+};
 
 // What the gateway needs of one client connection to end it from another thread (on
 // shutdown). The pointers are set and cleared on the connection's strand, where the close that
@@ -75,10 +84,11 @@ class Gateway {
   // One proxied request. False: the client connection is unusable (it left, or a response
   // was cut short).
   boost::asio::awaitable<bool> proxy(boost::beast::tcp_stream& client, Request& req,
-                                     Connection& conn);
+                                     Connection& conn, KeptUpstream& kept);
   // The upstream half, over a plain or a TLS stream.
   template <class Stream>
-  boost::asio::awaitable<bool> exchange(Stream& up, boost::beast::tcp_stream& client, Request& req,
+  boost::asio::awaitable<bool> exchange(UpstreamLink<Stream>& link,
+                                        boost::beast::tcp_stream& client, Request& req,
                                         Limiter::guard_type& permit, ClientWatch& watch,
                                         Connection& conn);
   boost::asio::awaitable<bool> respond(boost::beast::tcp_stream& client, unsigned status,

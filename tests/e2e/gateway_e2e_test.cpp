@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/closing_upstream.hpp"
 #include "../support/gateway_process.hpp"
 #include "../support/http_load.hpp"
 #include "../support/promtool.hpp"
@@ -20,6 +21,7 @@
 
 namespace {
 
+using slotgate::test::ClosingUpstream;
 using slotgate::test::drive;
 using slotgate::test::eventually;
 using slotgate::test::Gateway;
@@ -245,6 +247,61 @@ TEST(GatewayEndToEnd, SigtermLetsAStreamFinishThenExits) {
   EXPECT_FALSE(gw.client().Get("/metrics")) << "no longer listening";
 }
 
+// A client that keeps its connection has its requests sent on one upstream connection, as long
+// as the upstream keeps it (the test upstream closes one after five requests).
+TEST(GatewayEndToEnd, AKeepAliveClientsRequestsShareAnUpstreamConnection) {
+  Upstream up({"--cap", "4", "--lag-out-ms", "0"});
+  ASSERT_GT(up.port(), 0);
+  Gateway gw(gateway_config(up, "cap = 4\ncooldown_ms = 0\n"));
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  auto c = gw.client();
+  c.set_keep_alive(true);
+  for (int i = 0; i < 8; ++i) {
+    auto r = c.Get(i % 2 == 0 ? "/v1/session?ms=5" : "/v1/session?ms=5&stream=1");
+    ASSERT_TRUE(r && r->status == 200) << i;
+  }
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"new\"}"), 2);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"kept\"}"), 6);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_resent_total"), 0);
+  EXPECT_TRUE(promtool_accepts(gw.metrics()));
+
+  // Without keeping (upstream_idle_ms = 0), every request opens a connection of its own.
+  Gateway each(gateway_config(up, "cap = 4\ncooldown_ms = 0\nupstream_idle_ms = 0\n"));
+  ASSERT_GT(each.port(), 0) << each.process().err();
+  auto d = each.client();
+  d.set_keep_alive(true);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(d.Get("/v1/session?ms=5")) << i;
+  EXPECT_EQ(each.metric("slotgate_gateway_upstream_sent_total{connection=\"new\"}"), 8);
+  EXPECT_EQ(each.metric("slotgate_gateway_upstream_sent_total{connection=\"kept\"}"), 0);
+}
+
+// An upstream that closes a kept connection as a request arrives on it: a request that may go
+// twice (a GET, or a POST with an Idempotency-Key) goes again on a new connection and the client
+// never sees the failure; a POST without one is not sent twice and gets 502.
+TEST(GatewayEndToEnd, ARequestOnAKeptConnectionTheUpstreamClosedGoesAgainIfItMay) {
+  ClosingUpstream up;
+  ASSERT_GT(up.port(), 0);
+  Gateway gw("upstream = " + up.url() + "\nkey = key\ncap = 4\ncooldown_ms = 0\n");
+  ASSERT_GT(gw.port(), 0) << gw.process().err();
+  auto c = gw.client();
+  c.set_keep_alive(true);
+  const auto status = [](const httplib::Result& r) { return r ? r->status : -1; };
+  EXPECT_EQ(status(c.Get("/a")), 200);  // a new connection, answered and kept
+  EXPECT_EQ(status(c.Get("/b")), 200);  // dropped on the kept one, answered on a new one
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_resent_total"), 1);
+  EXPECT_EQ(status(c.Post("/c", "x", "text/plain")), 502);  // dropped, not sent twice
+  EXPECT_EQ(up.dropped(), 2);
+  EXPECT_EQ(status(c.Post("/d", "x", "text/plain")), 200);  // on a new connection
+  EXPECT_EQ(status(c.Post("/e", httplib::Headers{{"Idempotency-Key", "e-1"}}, "x", "text/plain")),
+            200);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_resent_total"), 2);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_failures_total{stage=\"header\"}"), 1);
+  EXPECT_EQ(up.answered(), 4);
+  EXPECT_EQ(up.dropped(), 3);
+  EXPECT_EQ(up.connections(), 4);
+  EXPECT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 0; }));
+}
+
 // Not a rule, a figure for the README: what the gateway adds to a request when the limit does
 // not bind (cap 64, no cooldown), against the same requests sent to the upstream directly.
 TEST(GatewayEndToEnd, AddedLatencyWhenTheLimitDoesNotBind) {
@@ -263,18 +320,26 @@ TEST(GatewayEndToEnd, AddedLatencyWhenTheLimitDoesNotBind) {
     std::sort(us.begin(), us.end());
     return std::make_pair(us[us.size() / 2], us[us.size() * 99 / 100]);
   };
-  auto direct = up.client();
-  auto through = gw.client();
-  measure(direct, 20);  // warm both
-  measure(through, 20);
-  const auto [d50, d99] = measure(direct, 300);
-  const auto [g50, g99] = measure(through, 300);
-  printf(
-      "latency, 300 sequential requests: direct p50 %.0f us p99 %.0f us; through the "
-      "gateway p50 %.0f us p99 %.0f us; added p50 %.0f us p99 %.0f us\n",
-      d50, d99, g50, g99, g50 - d50, g99 - d99);
-  RecordProperty("added_p50_us", static_cast<int>(g50 - d50));
-  RecordProperty("added_p99_us", static_cast<int>(g99 - d99));
+  // Clients that open a connection per request, then clients that keep theirs (the gateway
+  // then keeps its upstream connection too, as far as the upstream allows: five requests each).
+  for (const bool keep : {false, true}) {
+    auto direct = up.client();
+    auto through = gw.client();
+    direct.set_keep_alive(keep);
+    through.set_keep_alive(keep);
+    measure(direct, 20);  // warm both
+    measure(through, 20);
+    const auto [d50, d99] = measure(direct, 300);
+    const auto [g50, g99] = measure(through, 300);
+    printf(
+        "latency, 300 sequential requests, %s: direct p50 %.0f us p99 %.0f us; through the "
+        "gateway p50 %.0f us p99 %.0f us; added p50 %.0f us p99 %.0f us\n",
+        keep ? "clients keeping their connection" : "a connection per request", d50, d99, g50, g99,
+        g50 - d50, g99 - d99);
+    const std::string tag = keep ? "_kept" : "";
+    RecordProperty("added_p50_us" + tag, static_cast<int>(g50 - d50));
+    RecordProperty("added_p99_us" + tag, static_cast<int>(g99 - d99));
+  }
 }
 
 }  // namespace

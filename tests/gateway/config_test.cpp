@@ -31,6 +31,7 @@ TEST(GatewayConfig, AMinimalConfigTakesTheDefaults) {
   EXPECT_EQ(c.listen_port, 8080);
   EXPECT_EQ(c.metrics_path, "/metrics");
   EXPECT_TRUE(c.usage_url.empty());
+  EXPECT_EQ(c.upstream_idle_ms, 30000u);  // upstream connections kept by default
 }
 
 TEST(GatewayConfig, EverySettingIsRead) {
@@ -46,6 +47,7 @@ TEST(GatewayConfig, EverySettingIsRead) {
       "default_pause_ms = 2000\n"
       "upstream_timeout_ms = 1000\n"
       "connect_timeout_ms = 300\n"
+      "upstream_idle_ms = 0\n"
       "body_limit_bytes = 1024\n"
       "threads = 2\n"
       "drain_timeout_ms = 50\n"
@@ -73,6 +75,7 @@ TEST(GatewayConfig, EverySettingIsRead) {
   EXPECT_EQ(c.default_pause_ms, 2000u);
   EXPECT_EQ(c.upstream_timeout_ms, 1000u);
   EXPECT_EQ(c.connect_timeout_ms, 300u);
+  EXPECT_EQ(c.upstream_idle_ms, 0u);
   EXPECT_EQ(c.body_limit_bytes, 1024u);
   EXPECT_EQ(c.threads, 2u);
   EXPECT_EQ(c.drain_timeout_ms, 50u);
@@ -147,7 +150,9 @@ INSTANTIATE_TEST_SUITE_P(
             "gw.conf: usage_header: needs usage_url"},
         Bad{"UnsetEnv", kMinimal + "key_env = SLOTGATE_TEST_NOT_SET\n", "gw.conf:3: key_env:"},
         Bad{"KeyAndKeyEnv", kMinimal + "key = a\nkey_env = PATH\n", "key: give key or key_env"},
-        Bad{"ZeroThreads", kMinimal + "threads = 0\n", "gw.conf:3: threads:"}),
+        Bad{"ZeroThreads", kMinimal + "threads = 0\n", "gw.conf:3: threads:"},
+        Bad{"UpstreamIdleTooLong", kMinimal + "upstream_idle_ms = 3600001\n",
+            "gw.conf:3: upstream_idle_ms:"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(GatewayUrl, SchemesPortsAndPaths) {

@@ -23,6 +23,7 @@ class Gateway {
   Child& process() { return child_; }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
+    c.set_tcp_nodelay(true);
     c.set_read_timeout(60, 0);
     c.set_connection_timeout(10, 0);
     return c;

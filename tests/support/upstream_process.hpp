@@ -24,6 +24,7 @@ class Upstream {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   httplib::Client client(const std::string& key = "key") const {
     httplib::Client c("127.0.0.1", port_);
+    c.set_tcp_nodelay(true);
     c.set_bearer_token_auth(key.c_str());
     c.set_read_timeout(10, 0);
     return c;
