@@ -210,6 +210,16 @@ bool parse_config(const std::string& text, const std::string& name, Config& out,
       {"upstream_timeout_ms", number(c.upstream_timeout_ms, 1, 86400000)},
       {"connect_timeout_ms", number(c.connect_timeout_ms, 1, 600000)},
       {"upstream_idle_ms", number(c.upstream_idle_ms, 0, 3600000)},
+      {"upstream_ca_file",
+       [&](const std::string& v, std::string& why) {
+         if (FILE* f = v.empty() ? nullptr : fopen(v.c_str(), "r")) {
+           fclose(f);
+           c.upstream_ca_file = v;
+           return true;
+         }
+         why = "cannot read '" + v + "'";
+         return false;
+       }},
       {"body_limit_bytes", number(c.body_limit_bytes, 0, 1u << 30)},
       {"threads", number(c.threads, 1, 64)},
       {"drain_timeout_ms", number(c.drain_timeout_ms, 0, 600000)},

@@ -37,6 +37,9 @@ struct Config {
   // A client connection's upstream connection is kept for its next request while idle less
   // than this (0: a new upstream connection for every request). See upstream_link.hpp.
   uint32_t upstream_idle_ms = 30000;
+  // PEM certificates to verify https upstreams (and the usage endpoint) against, instead of
+  // the system's CA store: a private CA, a corporate proxy's.
+  std::string upstream_ca_file;
   uint32_t body_limit_bytes = 8u << 20;   // a larger request body gets 413
   uint32_t threads = 1;                   // event-loop threads
   uint32_t drain_timeout_ms = 10000;      // on SIGTERM: streams get this long to finish

@@ -52,6 +52,7 @@ bool make_source(const gateway::Config& c, std::shared_ptr<slotgate::http::Usage
   o.json_path = c.usage_json_path;
   o.header = c.usage_header;
   o.passive_only = c.usage_url.empty();
+  o.ca_file = c.upstream_ca_file;
   out = slotgate::http::UsageSource::make(o, error);
   return out != nullptr;
 }
@@ -117,6 +118,11 @@ int main(int argc, char** argv) {
 
   net::io_context io(static_cast<int>(config.threads));
   gateway::Gateway gw(io, config, source);
+  if (!gw.tls_error().empty()) {
+    fprintf(stderr, "slotgate-gateway: %s: upstream_ca_file: %s\n", path.c_str(),
+            gw.tls_error().c_str());
+    return 2;
+  }
   if (gw.status() != slotgate::Status::kOk) {
     fprintf(stderr, "slotgate-gateway: %s: the limiter refused the settings (%s)\n", path.c_str(),
             slotgate::to_string(gw.status()));

@@ -128,7 +128,13 @@ Gateway::Gateway(net::io_context& io, const Config& config,
     }
     fleet_ = std::make_unique<FleetMember>(limiter_, o);  // the limit is 0 until its first lease
   }
-  tls_.set_default_verify_paths();
+  if (config_.upstream_ca_file.empty()) {
+    tls_.set_default_verify_paths();
+  } else {
+    beast::error_code ec;
+    tls_.load_verify_file(config_.upstream_ca_file, ec);
+    if (ec) tls_error_ = config_.upstream_ca_file + ": " + ec.message();
+  }
   tls_.set_verify_mode(net::ssl::verify_peer);
 }
 
@@ -176,15 +182,15 @@ void Gateway::end_connections(bool idle_only) {
     });
 }
 
-net::awaitable<bool> Gateway::respond(beast::tcp_stream& client, unsigned status,
-                                      const std::string& body, bool keep_alive,
-                                      const std::string& retry_after, const char* content_type) {
+net::awaitable<bool> Gateway::respond(beast::tcp_stream& client, unsigned status, std::string body,
+                                      bool keep_alive, std::string retry_after,
+                                      const char* content_type) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
   res.set(bhttp::field::server, "slotgate-gateway");
   res.set(bhttp::field::content_type, content_type);
   if (!retry_after.empty()) res.set(bhttp::field::retry_after, retry_after);
   res.keep_alive(keep_alive);
-  res.body() = body;
+  res.body() = std::move(body);
   res.prepare_payload();
   client.expires_after(std::chrono::seconds(30));
   auto [ec, n] = co_await bhttp::async_write(client, res, kTuple);
@@ -371,7 +377,10 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
       beast::error_code nodelay_ec;  // a request's header and body go out at once
       lowest->socket().set_option(tcp::no_delay(true), nodelay_ec);
       if constexpr (kTls) {
-        SSL_set_tlsext_host_name(up->native_handle(), target.host.c_str());  // SNI
+        beast::error_code not_ip;
+        (void)net::ip::make_address(target.host, not_ip);
+        if (not_ip)  // SNI names a host, never an address (RFC 6066 §3)
+          SSL_set_tlsext_host_name(up->native_handle(), target.host.c_str());
         up->set_verify_callback(net::ssl::host_name_verification(target.host));
         auto [hec] = co_await up->async_handshake(net::ssl::stream_base::client, kTuple);
         if (watch.gone()) co_return false;

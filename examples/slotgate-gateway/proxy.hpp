@@ -79,6 +79,8 @@ class Gateway {
   const FleetMember* fleet() const { return fleet_.get(); }
   // What configuring the limiter said (kOk unless a setting is out of the core's range).
   slotgate::Status status() const { return status_; }
+  // Why upstream_ca_file could not be used (empty: it could, or there is none).
+  const std::string& tls_error() const { return tls_error_; }
 
  private:
   // One proxied request. False: the client connection is unusable (it left, or a response
@@ -92,8 +94,8 @@ class Gateway {
                                         Limiter::guard_type& permit, ClientWatch& watch,
                                         Connection& conn);
   boost::asio::awaitable<bool> respond(boost::beast::tcp_stream& client, unsigned status,
-                                       const std::string& body, bool keep_alive,
-                                       const std::string& retry_after = {},
+                                       std::string body, bool keep_alive,
+                                       std::string retry_after = {},
                                        const char* content_type = "text/plain");
   std::string retry_after_seconds() const;
   slotgate::Lane lane_of(Request& req) const;
@@ -105,6 +107,7 @@ class Gateway {
   std::unique_ptr<FleetMember> fleet_;  // with fleet_redis: leases this gateway's share
   mutable Stats stats_;
   boost::asio::ssl::context tls_;
+  std::string tls_error_;
   std::atomic<uint32_t> waiting_{0};  // requests in async_acquire now
   std::atomic<bool> draining_{false};
   std::mutex connections_mu_;

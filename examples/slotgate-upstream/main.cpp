@@ -13,8 +13,9 @@
 //                                          negative, not_whole, absurd, huge (a 1 MiB body),
 //                                          slow (the right answer, 3 s late)
 //
-// Authorization: Bearer KEY selects the key's ledger (401 without). It prints
-// "listening on 127.0.0.1:PORT" once it accepts, and its ledger when SIGINT or SIGTERM stops it.
+// Authorization: Bearer KEY selects the key's ledger (401 without). With --tls-cert and
+// --tls-key (PEM files) it serves HTTPS instead. It prints "listening on 127.0.0.1:PORT" once
+// it accepts, and its ledger when SIGINT or SIGTERM stops it.
 #include <httplib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,6 +67,16 @@ std::string tally_json(const upstream::Tally& t, uint32_t cap) {
   return buf;
 }
 
+bool flag(const char* arg, const char* name, const char* value, std::string& out) {
+  if (strcmp(arg, name) != 0) return false;
+  if (!value || *value == '\0') {
+    fprintf(stderr, "slotgate-upstream: %s needs a file\n", name);
+    exit(2);
+  }
+  out = value;
+  return true;
+}
+
 bool flag(const char* arg, const char* name, const char* value, int64_t& out) {
   if (strcmp(arg, name) != 0) return false;
   char* end = nullptr;
@@ -90,6 +101,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   Keys keys;
   int64_t port = 0, cap = 4, foreign = 0, threads = 128;
+  std::string tls_cert, tls_key;
   upstream::Settings& s = keys.settings;
   for (int i = 1; i < argc; i += 2) {
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
@@ -101,11 +113,12 @@ int main(int argc, char** argv) {
           flag(argv[i], "--foreign", v, foreign) ||
           flag(argv[i], "--foreign-on-ms", v, s.foreign_on_ms) ||
           flag(argv[i], "--foreign-off-ms", v, s.foreign_off_ms) ||
-          flag(argv[i], "--threads", v, threads))) {
+          flag(argv[i], "--threads", v, threads) || flag(argv[i], "--tls-cert", v, tls_cert) ||
+          flag(argv[i], "--tls-key", v, tls_key))) {
       fprintf(stderr,
               "usage: slotgate-upstream [--port N] [--cap N] [--lag-in-ms N] [--lag-out-ms N]\n"
               "       [--staleness-ms N] [--retry-after-s N] [--foreign N --foreign-on-ms N\n"
-              "       --foreign-off-ms N] [--threads N]\n");
+              "       --foreign-off-ms N] [--threads N] [--tls-cert FILE --tls-key FILE]\n");
       return 2;
     }
   }
@@ -115,8 +128,24 @@ int main(int argc, char** argv) {
   }
   s.cap = static_cast<uint32_t>(cap);
   s.foreign = static_cast<uint32_t>(foreign);
+  if (tls_cert.empty() != tls_key.empty()) {
+    fprintf(stderr, "slotgate-upstream: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
 
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> holder;
+  if (tls_cert.empty()) {
+    holder = std::make_unique<httplib::Server>();
+  } else {
+    auto tls = std::make_unique<httplib::SSLServer>(tls_cert.c_str(), tls_key.c_str());
+    if (!tls->is_valid()) {
+      fprintf(stderr, "slotgate-upstream: cannot use %s and %s as its certificate and key\n",
+              tls_cert.c_str(), tls_key.c_str());
+      return 2;
+    }
+    holder = std::move(tls);
+  }
+  httplib::Server& server = *holder;
   // Headers and body are written apiece: without this a kept connection's answer waits for
   // the client's delayed ACK (40 ms), as no real provider's does.
   server.set_tcp_nodelay(true);

@@ -17,6 +17,7 @@
 #include "../support/gateway_process.hpp"
 #include "../support/http_load.hpp"
 #include "../support/promtool.hpp"
+#include "../support/test_certificate.hpp"
 #include "../support/upstream_process.hpp"
 
 namespace {
@@ -26,7 +27,9 @@ using slotgate::test::drive;
 using slotgate::test::eventually;
 using slotgate::test::Gateway;
 using slotgate::test::Load;
+using slotgate::test::make_test_certificate;
 using slotgate::test::promtool_accepts;
+using slotgate::test::TempDir;
 using slotgate::test::Upstream;
 using Clock = std::chrono::steady_clock;
 
@@ -289,7 +292,11 @@ TEST(GatewayEndToEnd, ARequestOnAKeptConnectionTheUpstreamClosedGoesAgainIfItMay
   EXPECT_EQ(status(c.Get("/a")), 200);  // a new connection, answered and kept
   EXPECT_EQ(status(c.Get("/b")), 200);  // dropped on the kept one, answered on a new one
   EXPECT_EQ(gw.metric("slotgate_gateway_upstream_resent_total"), 1);
-  EXPECT_EQ(status(c.Post("/c", "x", "text/plain")), 502);  // dropped, not sent twice
+  const auto dropped = c.Post("/c", "x", "text/plain");  // dropped, not sent twice
+  EXPECT_EQ(status(dropped), 502);
+  if (dropped) {
+    EXPECT_EQ(dropped->body.rfind("upstream: response: ", 0), 0u) << dropped->body;
+  }
   EXPECT_EQ(up.dropped(), 2);
   EXPECT_EQ(status(c.Post("/d", "x", "text/plain")), 200);  // on a new connection
   EXPECT_EQ(status(c.Post("/e", httplib::Headers{{"Idempotency-Key", "e-1"}}, "x", "text/plain")),
@@ -300,6 +307,38 @@ TEST(GatewayEndToEnd, ARequestOnAKeptConnectionTheUpstreamClosedGoesAgainIfItMay
   EXPECT_EQ(up.dropped(), 3);
   EXPECT_EQ(up.connections(), 4);
   EXPECT_TRUE(eventually([&] { return gw.metric("slotgate_permits_held") == 0; }));
+}
+
+// An https upstream: the gateway verifies it against upstream_ca_file (by name, and by address
+// without SNI), keeps its TLS connection for a keep-alive client, and refuses it (502, at
+// connect) when it cannot verify it: the system's CA store does not know a self-signed one.
+TEST(GatewayEndToEnd, AnHttpsUpstreamIsVerifiedAndItsConnectionKept) {
+  TempDir dir;
+  const auto cert = make_test_certificate(dir);
+  ASSERT_FALSE(cert.cert.empty()) << "openssl could not make a certificate";
+  Upstream up({"--cap", "4", "--lag-out-ms", "0", "--tls-cert", cert.cert, "--tls-key", cert.key});
+  ASSERT_GT(up.port(), 0);
+  const std::string port = std::to_string(up.port());
+  for (const std::string host : {"localhost", "127.0.0.1"}) {
+    Gateway gw("upstream = https://" + host + ":" + port +
+               "\nkey = key\ncap = 4\ncooldown_ms = 0\nupstream_ca_file = " + cert.cert + "\n");
+    ASSERT_GT(gw.port(), 0) << gw.process().err();
+    auto c = gw.client();
+    c.set_keep_alive(true);
+    for (int i = 0; i < 6; ++i) {
+      auto r = c.Get(i % 2 == 0 ? "/v1/session?ms=5" : "/v1/session?ms=5&stream=1");
+      ASSERT_TRUE(r && r->status == 200) << host << " " << i << " " << (r ? r->body : "");
+    }
+    EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"new\"}"), 2) << host;
+    EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"kept\"}"), 4) << host;
+  }
+  Gateway unverified("upstream = https://localhost:" + port + "\nkey = key\ncap = 4\n");
+  ASSERT_GT(unverified.port(), 0) << unverified.process().err();
+  auto r = unverified.client().Get("/v1/session?ms=5");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 502) << r->body;
+  EXPECT_NE(r->body.find("TLS handshake"), std::string::npos) << r->body;
+  EXPECT_EQ(unverified.metric("slotgate_gateway_upstream_failures_total{stage=\"connect\"}"), 1);
 }
 
 // Not a rule, a figure for the README: what the gateway adds to a request when the limit does

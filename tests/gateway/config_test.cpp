@@ -152,7 +152,9 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"KeyAndKeyEnv", kMinimal + "key = a\nkey_env = PATH\n", "key: give key or key_env"},
         Bad{"ZeroThreads", kMinimal + "threads = 0\n", "gw.conf:3: threads:"},
         Bad{"UpstreamIdleTooLong", kMinimal + "upstream_idle_ms = 3600001\n",
-            "gw.conf:3: upstream_idle_ms:"}),
+            "gw.conf:3: upstream_idle_ms:"},
+        Bad{"UnreadableCaFile", kMinimal + "upstream_ca_file = /nonexistent/ca.pem\n",
+            "gw.conf:3: upstream_ca_file: cannot read '/nonexistent/ca.pem'"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(GatewayUrl, SchemesPortsAndPaths) {

@@ -39,7 +39,9 @@ struct SourceOptions {
   std::string json_path = "usage.concurrent_sessions";
   std::string header;
   std::chrono::milliseconds timeout{2000};  // the whole request
-  uint32_t max_plausible = 10000;           // a count above this is garbage
+  // PEM certificates to verify an https endpoint against (empty: the system's CA store).
+  std::string ca_file;
+  uint32_t max_plausible = 10000;  // a count above this is garbage
   size_t max_body = 64 * 1024;
   // No endpoint: readings come only from offer() (a header of the proxied traffic); no thread,
   // and request_refresh does nothing.
@@ -128,6 +130,8 @@ class UsageSource final : public slotgate::UsageSource<uint64_t> {
     curl_easy_setopt(easy_, CURLOPT_URL, options_.url.c_str());
     curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+    if (!options_.ca_file.empty())
+      curl_easy_setopt(easy_, CURLOPT_CAINFO, options_.ca_file.c_str());
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
     curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &UsageSource::on_body);
     curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
