@@ -208,7 +208,7 @@ void gateway_part(Exposition& e, const Stats& st) {
            "Usage counts offered from proxied responses' headers.", load(st.passive_offers));
   e.family("slotgate_gateway_upstream_sent_total", "counter",
            "Requests sent upstream, by connection: a new one, or one kept from the client "
-           "connection's last request.");
+           "connection's last request (a request sent again counts once more, as new).");
   e.sample("slotgate_gateway_upstream_sent_total", {{"connection", "new"}},
            load(st.upstream_connected));
   e.sample("slotgate_gateway_upstream_sent_total", {{"connection", "kept"}},
