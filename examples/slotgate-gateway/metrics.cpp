@@ -179,6 +179,9 @@ void gateway_part(Exposition& e, const Stats& st) {
            load(st.connections));
   e.single("slotgate_gateway_upstream_requests", "gauge",
            "Requests holding a permit and talking to the upstream.", load(st.in_upstream));
+  e.single("slotgate_gateway_upstream_kept_connections", "gauge",
+           "Idle upstream connections kept for their client connections' next requests.",
+           load(st.upstream_kept));
   e.single("slotgate_gateway_requests_total", "counter", "Requests read from clients to proxy.",
            load(st.requests));
   e.family("slotgate_gateway_responses_total", "counter",

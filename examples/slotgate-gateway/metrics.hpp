@@ -72,6 +72,7 @@ struct Stats {
   std::atomic<uint64_t> upstream_retries{0};    // ... sent again on a new one (upstream_link.hpp)
   std::atomic<int64_t> connections{0};          // client connections open
   std::atomic<int64_t> in_upstream{0};          // requests with a permit, talking to the upstream
+  std::atomic<int64_t> upstream_kept{0};        // idle upstream connections kept for their clients
   WaitHistogram wait;
 
   void count(Refusal r) { refused[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed); }

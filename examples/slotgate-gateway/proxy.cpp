@@ -221,7 +221,7 @@ net::awaitable<void> Gateway::serve(tcp::socket socket) {
   } unregister{*this, conn};
 
   beast::flat_buffer buffer;
-  KeptUpstream kept;  // the upstream connection kept between this client's requests
+  KeptUpstream kept(stats_.upstream_kept);  // kept between this client's requests
   while (!draining_.load(std::memory_order_relaxed)) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.body_limit(config_.body_limit_bytes);
@@ -486,7 +486,7 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
   if (upstream_keeps && parser->is_done() && from_up.size() == 0 && !watch.gone()) {
     lowest = nullptr;
     conn.upstream = nullptr;
-    link.keep(std::move(up));
+    link.keep(std::move(up), ms(config_.upstream_idle_ms));
   }
   co_return true;
 }

@@ -39,6 +39,7 @@ class ClientWatch;
 // The upstream connections a client connection keeps between its requests: one of the kind
 // the upstream's scheme needs.
 struct KeptUpstream {
+  explicit KeptUpstream(std::atomic<int64_t>& kept) : plain(kept), tls(kept) {}
   UpstreamLink<boost::beast::tcp_stream> plain;
   UpstreamLink<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
 };

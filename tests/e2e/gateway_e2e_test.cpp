@@ -266,7 +266,22 @@ TEST(GatewayEndToEnd, AKeepAliveClientsRequestsShareAnUpstreamConnection) {
   EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"new\"}"), 2);
   EXPECT_EQ(gw.metric("slotgate_gateway_upstream_sent_total{connection=\"kept\"}"), 6);
   EXPECT_EQ(gw.metric("slotgate_gateway_upstream_resent_total"), 0);
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_kept_connections"), 1);
   EXPECT_TRUE(promtool_accepts(gw.metrics()));
+
+  // A kept connection idle past upstream_idle_ms is closed, the client's own still open.
+  Gateway brief(gateway_config(up, "cap = 4\ncooldown_ms = 0\nupstream_idle_ms = 200\n"));
+  ASSERT_GT(brief.port(), 0) << brief.process().err();
+  auto b = brief.client();
+  b.set_keep_alive(true);
+  ASSERT_TRUE(b.Get("/v1/session?ms=5"));
+  EXPECT_TRUE(
+      eventually([&] { return brief.metric("slotgate_gateway_upstream_kept_connections") == 0; }));
+  EXPECT_EQ(brief.metric("slotgate_gateway_connections"), 2);  // the client, and this scrape
+  EXPECT_EQ(gw.metric("slotgate_gateway_upstream_kept_connections"), 1) << "30 s not past";
+  auto again = b.Get("/v1/session?ms=5");  // on a new upstream connection
+  ASSERT_TRUE(again && again->status == 200);
+  EXPECT_EQ(brief.metric("slotgate_gateway_upstream_sent_total{connection=\"new\"}"), 2);
 
   // Without keeping (upstream_idle_ms = 0), every request opens a connection of its own.
   Gateway each(gateway_config(up, "cap = 4\ncooldown_ms = 0\nupstream_idle_ms = 0\n"));

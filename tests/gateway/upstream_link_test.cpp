@@ -23,61 +23,91 @@ using gateway::still_open;
 using gateway::UpstreamLink;
 
 struct Pair {  // a connected client and server socket on loopback
-  net::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(net::ip::address_v4::loopback(), 0)};
-  tcp::socket server{io};
-  std::unique_ptr<beast::tcp_stream> client = std::make_unique<beast::tcp_stream>(io);
-  Pair() {
+  explicit Pair(net::io_context& io)
+      : acceptor(io, {net::ip::address_v4::loopback(), 0}),
+        server(io),
+        client(std::make_unique<beast::tcp_stream>(io)) {
     client->socket().connect(acceptor.local_endpoint());
     acceptor.accept(server);
   }
-  // Waits (up to 5 s) until what the server did reaches the client's socket.
-  bool arrived() {
-    pollfd p{client->socket().native_handle(), POLLIN, 0};
-    return ::poll(&p, 1, 5000) == 1;
-  }
+  tcp::acceptor acceptor;
+  tcp::socket server;
+  std::unique_ptr<beast::tcp_stream> client;
 };
 
+// Waits (up to 5 s) until something (data or the end of the stream) reaches `s`.
+bool arrived(tcp::socket& s) {
+  pollfd p{s.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 5000) == 1;
+}
+
 TEST(UpstreamLink, AConnectionThePeerClosedIsNotOpen) {
-  Pair p;
+  net::io_context io;
+  Pair p(io);
   EXPECT_TRUE(still_open(p.client->socket()));
   p.server.close();
-  ASSERT_TRUE(p.arrived());
+  ASSERT_TRUE(arrived(p.client->socket()));
   EXPECT_FALSE(still_open(p.client->socket()));
 }
 
 TEST(UpstreamLink, AConnectionWithBytesNobodyAskedForIsNotReused) {
-  Pair p;
+  net::io_context io;
+  Pair p(io);
   net::write(p.server, net::buffer("HTTP/1.1 200 OK\r\n", 17));
-  ASSERT_TRUE(p.arrived());
+  ASSERT_TRUE(arrived(p.client->socket()));
   EXPECT_FALSE(still_open(p.client->socket()));
 }
 
 TEST(UpstreamLink, TakesAKeptConnectionOnlyWhileOpenAndIdleLessThanTheLimit) {
   using namespace std::chrono_literals;
-  UpstreamLink<beast::tcp_stream> link;
+  net::io_context io;  // outlives the link: its timer and streams run on it
+  std::atomic<int64_t> kept{0};
+  UpstreamLink<beast::tcp_stream> link(kept);
   EXPECT_EQ(link.take(1h), nullptr);  // nothing kept
-  {
-    Pair p;
-    beast::tcp_stream* kept = p.client.get();
-    link.keep(std::move(p.client));
-    EXPECT_EQ(link.take(1h).get(), kept);
-    EXPECT_EQ(link.take(1h), nullptr);  // taken: kept no more
-  }
-  {
-    Pair p;
-    link.keep(std::move(p.client));
-    EXPECT_EQ(link.take(0s), nullptr);  // idle past the limit
-  }
-  {
-    Pair p;
-    auto* raw = p.client.get();
-    link.keep(std::move(p.client));
-    p.server.close();
-    pollfd q{raw->socket().native_handle(), POLLIN, 0};
-    ASSERT_EQ(::poll(&q, 1, 5000), 1);
-    EXPECT_EQ(link.take(1h), nullptr);  // the upstream closed it meanwhile
-  }
+  Pair a(io);
+  beast::tcp_stream* raw = a.client.get();
+  link.keep(std::move(a.client), 1h);
+  EXPECT_EQ(kept.load(), 1);
+  EXPECT_EQ(link.take(1h).get(), raw);
+  EXPECT_EQ(kept.load(), 0);
+  EXPECT_EQ(link.take(1h), nullptr);  // taken: kept no more
+
+  Pair b(io);
+  link.keep(std::move(b.client), 1h);
+  EXPECT_EQ(link.take(0s), nullptr);  // idle past the limit
+  EXPECT_EQ(kept.load(), 0);
+
+  Pair c(io);
+  raw = c.client.get();
+  link.keep(std::move(c.client), 1h);
+  c.server.close();
+  ASSERT_TRUE(arrived(raw->socket()));
+  EXPECT_EQ(link.take(1h), nullptr);  // the upstream closed it meanwhile
+  EXPECT_EQ(kept.load(), 0);
+}
+
+TEST(UpstreamLink, AConnectionNotTakenWithinItsIdleLimitIsClosed) {
+  using namespace std::chrono_literals;
+  net::io_context io;
+  std::atomic<int64_t> kept{0};
+  UpstreamLink<beast::tcp_stream> link(kept);
+  Pair p(io);
+  link.keep(std::move(p.client), 20ms);
+  EXPECT_EQ(kept.load(), 1);
+  EXPECT_EQ(io.run_one(), 1u);  // the idle limit's timer: the one thing pending
+  EXPECT_EQ(kept.load(), 0);
+  ASSERT_TRUE(arrived(p.server));
+  char c;
+  boost::system::error_code ec;
+  p.server.read_some(net::buffer(&c, 1), ec);
+  EXPECT_EQ(ec, net::error::eof) << "the upstream sees the connection closed";
+  EXPECT_EQ(link.take(1h), nullptr);
+
+  // Kept again, and taken before its limit: the first timer's stale end changes nothing.
+  Pair q(io);
+  beast::tcp_stream* raw = q.client.get();
+  link.keep(std::move(q.client), 1h);
+  EXPECT_EQ(link.take(1h).get(), raw);
 }
 
 TEST(UpstreamLink, IdempotentMethodsAndRequestsWithAnIdempotencyKeyMayGoTwice) {
