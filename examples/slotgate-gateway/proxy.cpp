@@ -352,7 +352,14 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
   beast::flat_buffer from_up;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
   uint64_t sent_at = 0;  // a passive reading is true at some instant after this
-  for (bool again = false;; again = true) {
+  // The connection leaves this exchange (to be kept, or closed): nothing here closes it now.
+  const auto let_go = [&] {
+    lowest = nullptr;
+    conn.upstream = nullptr;
+    return std::move(up);
+  };
+  // A second try is on a new connection (up is null then), so it is never retried itself.
+  for (;;) {
     const bool reused = up != nullptr;
     if (!reused) {
       if constexpr (kTls)
@@ -389,15 +396,13 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
     }
     const auto retry = [&] {
       stats_.upstream_retries.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-      lowest = nullptr;
-      conn.upstream = nullptr;
-      up.reset();
+      let_go().reset();
     };
     sent_at = now_ns();
     lowest->expires_after(ms(config_.upstream_timeout_ms));
     auto [wec, wn] = co_await bhttp::async_write(*up, out, kTuple);
     if (watch.gone()) co_return false;
-    if (wec && reused && !again) {  // a request not sent whole was not taken: send it again
+    if (wec && reused) {  // a request not sent whole was not taken: send it again
       retry();
       continue;
     }
@@ -411,7 +416,7 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
       stats_.count(Phase::kUpstream);
       co_return false;
     }
-    if (hec && reused && !again && !parser->got_some() && replayable(req)) {
+    if (hec && reused && !parser->got_some() && replayable(req)) {
       retry();
       continue;
     }
@@ -483,11 +488,8 @@ net::awaitable<bool> Gateway::exchange(UpstreamLink<Stream>& link, beast::tcp_st
   stats_.response(res.result_int());
   // Kept only with nothing read beyond the response (bytes after it would be parsed as the next
   // response's).
-  if (upstream_keeps && parser->is_done() && from_up.size() == 0 && !watch.gone()) {
-    lowest = nullptr;
-    conn.upstream = nullptr;
-    link.keep(std::move(up), ms(config_.upstream_idle_ms));
-  }
+  if (upstream_keeps && parser->is_done() && from_up.size() == 0 && !watch.gone())
+    link.keep(let_go(), ms(config_.upstream_idle_ms));
   co_return true;
 }
 
